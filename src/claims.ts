@@ -1,0 +1,35 @@
+import { claimLines } from "./diagnose.js";
+import { inputError } from "./errors.js";
+import { readStepToken } from "./token.js";
+import { conditionForClaims, issuerHostPath, trustPolicyDocument } from "./trust.js";
+
+/**
+ * The `claims` command: the token's non-secret claims and the trust-policy Condition that admits
+ * this step, for building a role before the first real run. Calls nothing.
+ */
+export function runClaims(env: NodeJS.ProcessEnv, nowMs: number, args: readonly string[] = []): string {
+  const json = args.join(" ").replace("=", " ") === "--format json";
+  if (args.length > 0 && !json && args.join(" ").replace("=", " ") !== "--format text") {
+    throw inputError(`claims: unknown arguments ${JSON.stringify(args.join(" "))}.`, {
+      fix: "Use `claims` or `claims --format json`.",
+    });
+  }
+  const { claims } = readStepToken(env, nowMs);
+  const condition = conditionForClaims(claims);
+  if (json) return `${JSON.stringify({ claims, condition }, null, 2)}\n`;
+  const policy = trustPolicyDocument(
+    `arn:aws:iam::<account id>:oidc-provider/${issuerHostPath(claims.iss)}`,
+    condition,
+  );
+  return [
+    "The step's OIDC token (claims, not secret):",
+    ...claimLines(claims),
+    "",
+    "Trust-policy Condition that admits this step:",
+    JSON.stringify({ Condition: condition }, null, 2),
+    "",
+    "A whole trust policy with it (put your account id in the provider ARN):",
+    JSON.stringify(policy, null, 2),
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,142 @@
+import { type PipeError, refusedError } from "./errors.js";
+import { describeFault, errorCode } from "./retry.js";
+import type { Claims } from "./token.js";
+import { conditionForClaims, issuerHostPath } from "./trust.js";
+
+/**
+ * Turns an AWS refusal into what a person needs: what was refused, the token's non-secret claims,
+ * the trust-policy condition that would admit this step, and the likely causes for that code.
+ */
+
+const when = (seconds: number | undefined) =>
+  seconds === undefined ? "unknown" : new Date(seconds * 1000).toISOString();
+
+/** The token's claims as log lines; none of them is secret. */
+export function claimLines(claims: Claims): string[] {
+  const lines = [
+    `  iss: ${claims.iss}`,
+    `  aud: ${Array.isArray(claims.aud) ? claims.aud.join(", ") : claims.aud}`,
+    `  sub: ${claims.sub}`,
+  ];
+  for (const name of [
+    "workspaceUuid",
+    "repositoryUuid",
+    "deploymentEnvironmentUuid",
+    "branchName",
+  ] as const) {
+    if (claims[name] !== undefined) lines.push(`  ${name}: ${claims[name]}`);
+  }
+  lines.push(`  issued: ${when(claims.iat)}`, `  expires: ${when(claims.exp)}`);
+  return lines;
+}
+
+export function conditionLines(claims: Claims): string[] {
+  return JSON.stringify({ Condition: conditionForClaims(claims) }, null, 2)
+    .split("\n")
+    .map((line) => `  ${line}`);
+}
+
+function webIdentityCauses(code: string, message: string, claims: Claims, roleArn: string): string[] {
+  const provider = `arn:aws:iam::<account>:oidc-provider/${issuerHostPath(claims.iss)}`;
+  const aud = Array.isArray(claims.aud) ? claims.aud[0] : claims.aud;
+  switch (code) {
+    case "AccessDenied":
+      return [
+        `the role ${roleArn} does not exist, or the ARN has a typo (AWS answers AccessDenied for both)`,
+        `its trust policy's Principal is not {"Federated": "${provider}"} in the role's own account`,
+        "its trust policy's Condition does not match this step's aud/sub (compare with the Condition above; UUIDs keep their braces)",
+        "the Action is not sts:AssumeRoleWithWebIdentity",
+        "it has an aws:SourceIp condition, but this step does not leave from those addresses (Bitbucket Cloud uses Atlassian's published ranges only with `runtime: cloud: atlassian-ip-ranges: true` on large steps)",
+      ];
+    case "InvalidIdentityToken":
+      return [
+        /provider/i.test(message)
+          ? `no IAM OIDC identity provider for ${claims.iss} in the role's account: create one with exactly that URL (no trailing slash)`
+          : `the IAM OIDC identity provider for ${claims.iss} is missing or its URL differs (no trailing slash)`,
+        `the provider's audiences (client ids) do not include ${aud}`,
+        "the token was changed, or was issued for another workspace",
+      ];
+    case "IDPRejectedClaim":
+      return [
+        `the identity provider rejected a claim: check that its audiences include ${aud}`,
+        "the role's trust policy conditions use claims IAM does not pass (only aud and sub can be matched)",
+      ];
+    case "ExpiredTokenException":
+      return [
+        "the token expired before STS saw it: run the pipe earlier in the step",
+        "the runner's clock is wrong (self-hosted runners: check NTP)",
+      ];
+    case "RegionDisabledException":
+      return [
+        "STS is not activated in this region: activate it in IAM > Account settings, or set AWS_REGION to another region",
+      ];
+    case "ValidationError":
+      return /DurationSeconds|MaxSessionDuration/i.test(message)
+        ? [
+            "AWS_ROLE_DURATION_SECONDS is above the role's MaxSessionDuration: lower it, or raise the role's maximum session duration",
+          ]
+        : [
+            "a parameter was refused: check AWS_ROLE_SESSION_NAME, AWS_ROLE_DURATION_SECONDS and the session policies",
+          ];
+    case "MalformedPolicyDocument":
+      return ["AWS_SESSION_POLICY is not a valid IAM policy (it is valid JSON, but IAM refused its grammar)"];
+    case "PackedPolicyTooLarge":
+      return [
+        "AWS_SESSION_POLICY and AWS_SESSION_POLICY_ARNS together are too large once packed: shorten them",
+      ];
+    default:
+      return [];
+  }
+}
+
+const FIXES: Record<string, string> = {
+  AccessDenied:
+    "Make the role's trust policy admit this step: use the Condition printed above (or run the pipe's `claims` command) and check the role ARN.",
+  InvalidIdentityToken:
+    "Create the IAM OIDC identity provider for the iss above in the role's account, with the aud above as its audience (the pipe's `template` command generates it).",
+  IDPRejectedClaim:
+    "Check the identity provider's audiences and the trust policy's conditions against the claims above.",
+  ExpiredTokenException: "Run the pipe at the start of the step, and check the runner's clock.",
+  RegionDisabledException:
+    "Activate STS in this region (IAM > Account settings) or choose another AWS_REGION.",
+  ValidationError: "Fix the value AWS named above and run the step again.",
+  MalformedPolicyDocument: "Fix AWS_SESSION_POLICY (IAM policy grammar) and run the step again.",
+  PackedPolicyTooLarge: "Shorten AWS_SESSION_POLICY or use fewer AWS_SESSION_POLICY_ARNS.",
+};
+
+/** A refusal of sts:AssumeRoleWithWebIdentity, with the full diagnosis. */
+export function webIdentityRefusal(
+  error: unknown,
+  claims: Claims,
+  roleArn: string,
+  label = "the role",
+): PipeError {
+  const code = errorCode(error) ?? "Error";
+  const message = (error as Error).message ?? "";
+  const causes = webIdentityCauses(code, message, claims, roleArn);
+  return refusedError(
+    `AWS refused sts:AssumeRoleWithWebIdentity for ${label} ${roleArn}: ${describeFault(error)}`,
+    {
+      details: [
+        "The step's OIDC token (claims, not secret):",
+        ...claimLines(claims),
+        "A trust policy that admits this step has:",
+        ...conditionLines(claims),
+        ...(causes.length > 0 ? ["Likely causes:", ...causes.map((cause) => `  - ${cause}`)] : []),
+      ],
+      fix: FIXES[code] ?? "Check the role and its trust policy against the claims and condition above.",
+      cause: error,
+    },
+  );
+}
+
+/** A refusal of any other AWS call (verification, chaining, CodeArtifact, ECR). */
+export function callRefusal(
+  call: string,
+  error: unknown,
+  what: string,
+  fix: string,
+  details: string[] = [],
+): PipeError {
+  return refusedError(`AWS refused ${call} ${what}: ${describeFault(error)}`, { details, fix, cause: error });
+}

@@ -1,0 +1,54 @@
+/**
+ * Every failure the pipe knows about is a PipeError with a kind. The kind alone decides the exit
+ * status, and only src/index.ts turns it into one.
+ */
+export type ErrorKind = "input" | "refused" | "transient" | "internal";
+
+export interface PipeErrorOptions {
+  /** What the user should do about it: becomes the closing `✖` line. */
+  fix?: string;
+  /** Extra lines printed before the `✖` line (diagnosis, claims, conditions). Never secrets. */
+  details?: readonly string[];
+  cause?: unknown;
+}
+
+export class PipeError extends Error {
+  readonly kind: ErrorKind;
+  readonly fix: string | undefined;
+  readonly details: readonly string[];
+
+  constructor(kind: ErrorKind, message: string, options: PipeErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "PipeError";
+    this.kind = kind;
+    this.fix = options.fix;
+    this.details = options.details ?? [];
+  }
+}
+
+export const inputError = (message: string, options?: PipeErrorOptions) =>
+  new PipeError("input", message, options);
+export const refusedError = (message: string, options?: PipeErrorOptions) =>
+  new PipeError("refused", message, options);
+export const transientError = (message: string, options?: PipeErrorOptions) =>
+  new PipeError("transient", message, options);
+export const internalError = (message: string, options?: PipeErrorOptions) =>
+  new PipeError("internal", message, options);
+
+/** Several input problems found at once (config validation reports all of them together). */
+export class InputErrors extends PipeError {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(
+      "input",
+      problems.length === 1 ? (problems[0] ?? "") : `${problems.length} problems with the pipe's variables`,
+      {
+        details: problems.length === 1 ? [] : problems.map((p) => `- ${p}`),
+        fix: "Fix the variables named above in the pipe's `variables:` and run the step again.",
+      },
+    );
+    this.problems = problems;
+  }
+}
+
+export const isPipeError = (value: unknown): value is PipeError => value instanceof PipeError;

@@ -1,0 +1,34 @@
+import type { AwsContext, Credentials } from "./aws.js";
+import type { Config } from "./config.js";
+import type { Log } from "./log.js";
+import type { Contribution } from "./outputs/render.js";
+
+/**
+ * What runs after the assume, concurrently with the verification: each optional part of the
+ * contract (CodeArtifact, ECR) is a Feature that turns the default credentials into a Contribution
+ * to the outputs. Features call AWS only through `aws` (one retry policy) and never write files.
+ */
+export interface FeatureContext {
+  aws: AwsContext;
+  config: Config;
+  /** The default credentials (the chained role's when chaining). */
+  credentials: Credentials;
+  /** Their account, from the assumed-role ARN: known without waiting for the verification. */
+  accountId: string;
+  log: Log;
+}
+
+export interface Feature {
+  /** For messages: "CodeArtifact", "ECR". */
+  name: string;
+  run(context: FeatureContext): Promise<Contribution>;
+}
+
+/** The features this configuration turns on, loaded only when asked for (a plain run never evaluates their code). */
+export async function featuresFor(config: Config): Promise<Feature[]> {
+  const features: Array<Promise<Feature>> = [];
+  // Each feature module is added here with a dynamic import, e.g.
+  // if (config.ecr !== undefined) features.push(import("./ecr.js").then((m) => m.ecrFeature));
+  void config;
+  return Promise.all(features);
+}

@@ -1,0 +1,105 @@
+import { runClaims } from "./claims.js";
+import { outputDirFrom, VARIABLES } from "./config.js";
+import {
+  type ErrorKind,
+  InputErrors,
+  inputError,
+  internalError,
+  isPipeError,
+  type PipeError,
+} from "./errors.js";
+import { createLog, type Log } from "./log.js";
+import { removeOutputFiles } from "./outputs/files.js";
+import { runPipe } from "./pipe.js";
+import { TOKEN_VARIABLE } from "./token.js";
+
+/** The only place that knows exit statuses (CONTRACT.md, "Exit status and messages"). */
+const EXIT_STATUS: Record<ErrorKind, number> = { input: 2, refused: 3, transient: 4, internal: 1 };
+
+const USAGE = `bitbucket-aws-oidc: short-lived AWS credentials for a Bitbucket Pipelines step through OpenID Connect.
+
+Usage:
+  bitbucket-aws-oidc                 run the pipe (variables: see README.md)
+  bitbucket-aws-oidc claims [--format json]
+                                     print the step token's claims and the trust-policy Condition that admits it
+  bitbucket-aws-oidc template [flags]
+                                     print a CloudFormation template for the AWS side (template --help)
+  bitbucket-aws-oidc --version`;
+
+const isTrue = (value: string | undefined) => value?.trim().toLowerCase() === "true";
+
+/** Makes the step's token unprintable before anything can fail with it in a message. */
+function guardToken(log: Log, env: NodeJS.ProcessEnv): void {
+  const token = env[TOKEN_VARIABLE]?.trim();
+  if (!token) return;
+  log.addSecret(token);
+  for (const part of token.split(".")) if (part.length >= 20) log.addSecret(part);
+}
+
+function report(log: Log, error: unknown, debug: boolean): number {
+  const failure: PipeError = isPipeError(error)
+    ? error
+    : internalError(`Unexpected error: ${error instanceof Error ? error.message : String(error)}`, {
+        fix: "This is a bug in the pipe: please report it with the output of a run with DEBUG: true.",
+      });
+  const summary = failure instanceof InputErrors ? failure.problems.join(" ") : failure.message;
+  if (failure.details.length > 0 && !(failure instanceof InputErrors && failure.problems.length === 1)) {
+    log.detail(`ERROR: ${failure.message}`);
+    for (const line of failure.details) log.detail(line);
+  }
+  if (debug && failure.cause instanceof Error && failure.cause.stack) log.debug(failure.cause.stack);
+  if (debug && !isPipeError(error) && error instanceof Error && error.stack) log.debug(error.stack);
+  log.failure(`${summary} ${failure.fix ?? ""}`.trim());
+  return EXIT_STATUS[failure.kind];
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
+  const [command = "", ...rest] = argv;
+  const debug = isTrue(env[VARIABLES.debug]);
+  // Commands print their result on stdout; their log goes to stderr so `template > stack.yaml` works.
+  const log = createLog({ fd: command === "" ? 1 : 2, debug });
+  log.setMaskAccountIds(isTrue(env[VARIABLES.maskAccountId]));
+  guardToken(log, env);
+  try {
+    switch (command) {
+      case "":
+        await runPipe({ env, cwd, log, now: Date.now });
+        return 0;
+      case "claims":
+        process.stdout.write(runClaims(env, Date.now(), rest));
+        return 0;
+      case "template": {
+        const { runTemplate } = await import("./template.js");
+        const { output, warnings } = runTemplate(rest, env);
+        for (const warning of warnings) log.warn(warning);
+        process.stdout.write(output.endsWith("\n") ? output : `${output}\n`);
+        return 0;
+      }
+      case "--help":
+      case "-h":
+      case "help":
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
+      case "--version":
+      case "-v":
+        process.stdout.write(`${PIPE_VERSION}\n`);
+        return 0;
+      default:
+        throw inputError(`Unknown command ${JSON.stringify(command)}.`, {
+          fix: `Run with --help to see the commands.`,
+        });
+    }
+  } catch (error) {
+    const status = report(log, error, debug);
+    if (command === "") {
+      const outputDir = outputDirFrom(env, cwd);
+      if (outputDir !== undefined)
+        await removeOutputFiles(outputDir, env[VARIABLES.cloneDir]?.trim() || undefined);
+    }
+    return status;
+  }
+}
+
+declare const PIPE_VERSION: string;
+
+process.exitCode = await main(process.argv.slice(2), process.env, process.cwd());

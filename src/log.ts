@@ -1,0 +1,108 @@
+import { writeSync } from "node:fs";
+import pino from "pino";
+
+/**
+ * The log a person reads in the Bitbucket step: short `INFO:` lines, `✔` on success, `✖` with the
+ * fix on failure. pino gives levels and structured debug fields with redaction by key; every
+ * rendered line then passes one last scrub for known secret values (and account ids when masked),
+ * so a secret that slips into a message or an AWS error text still never reaches the log.
+ */
+export interface Log {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string): void;
+  warn(message: string): void;
+  /** Lines that belong to a failure's explanation, printed as they are. */
+  detail(message: string): void;
+  success(message: string): void;
+  failure(message: string): void;
+  /** From now on, this value is replaced wherever it would appear. */
+  addSecret(value: string | undefined): void;
+  setMaskAccountIds(mask: boolean): void;
+  setDebug(debug: boolean): void;
+}
+
+export const REDACTED = "[redacted]";
+export const MASKED_ACCOUNT = "************";
+
+/** Field names whose values are secret wherever they appear in debug fields. */
+const SECRET_KEYS = [
+  "token",
+  "Token",
+  "SecretAccessKey",
+  "secretAccessKey",
+  "SessionToken",
+  "sessionToken",
+  "authorizationToken",
+  "WebIdentityToken",
+  "password",
+  "authorization",
+  "Authorization",
+];
+
+const ACCOUNT_ID = /(?<!\d)\d{12}(?!\d)/g;
+
+const PREFIX: Record<string, string> = {
+  debug: "DEBUG: ",
+  info: "INFO: ",
+  warn: "WARNING: ",
+  detail: "",
+  success: "✔ ",
+  failure: "✖ ",
+};
+
+export function createLog(options: { fd?: number; debug?: boolean } = {}): Log {
+  const fd = options.fd ?? 1;
+  const secrets = new Set<string>();
+  let mask = false;
+
+  const scrub = (text: string): string => {
+    let out = text;
+    // Longest first, so a secret that contains another is replaced whole.
+    for (const secret of [...secrets].sort((a, b) => b.length - a.length))
+      out = out.split(secret).join(REDACTED);
+    return mask ? out.replace(ACCOUNT_ID, MASKED_ACCOUNT) : out;
+  };
+
+  const sink = {
+    write(line: string): void {
+      const { level, msg, ...fields } = JSON.parse(line) as { level: string; msg: string } & Record<
+        string,
+        unknown
+      >;
+      const extra = Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : "";
+      const text = scrub(`${PREFIX[level] ?? ""}${msg}${extra}`);
+      writeSync(fd, `${text}\n`);
+    },
+  };
+
+  const logger = pino(
+    {
+      level: options.debug ? "debug" : "info",
+      base: null,
+      timestamp: false,
+      customLevels: { detail: 31, success: 32, failure: 55 },
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: [...SECRET_KEYS, ...SECRET_KEYS.map((k) => `*.${k}`)], censor: REDACTED },
+    },
+    sink,
+  );
+
+  return {
+    debug: (message, fields) => (fields ? logger.debug(fields, message) : logger.debug(message)),
+    info: (message) => logger.info(message),
+    warn: (message) => logger.warn(message),
+    detail: (message) => logger.detail(message),
+    success: (message) => logger.success(message),
+    failure: (message) => logger.failure(message),
+    addSecret: (value) => {
+      // Short values would blank out ordinary words; every secret we handle is long.
+      if (value !== undefined && value.length >= 8) secrets.add(value);
+    },
+    setMaskAccountIds: (value) => {
+      mask = value;
+    },
+    setDebug: (value) => {
+      logger.level = value ? "debug" : "info";
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { decodeClaims, readStepToken } from "../../src/token.ts";
+
+const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+const jwt = (claims: Record<string, unknown>) =>
+  `${part({ alg: "RS256", typ: "JWT" })}.${part(claims)}.c2lnbmF0dXJl`;
+const now = Date.UTC(2026, 10, 25, 12, 0, 0);
+const claims = {
+  iss: "https://api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc",
+  aud: "ari:cloud:bitbucket::workspace/11111111-2222-4333-8444-555555555555",
+  sub: "{aaaaaaaa-0000-4000-8000-000000000001}:{bbbbbbbb-0000-4000-8000-000000000002}",
+  iat: now / 1000 - 10,
+  exp: now / 1000 + 600,
+  repositoryUuid: "{aaaaaaaa-0000-4000-8000-000000000001}",
+  branchName: "main",
+};
+
+describe("token", () => {
+  it("decodes Bitbucket's claims", () => {
+    expect(decodeClaims(jwt(claims))).toEqual(claims);
+  });
+
+  it("asks for oidc: true when the token is missing", () => {
+    expect(() => readStepToken({}, now)).toThrow(/BITBUCKET_STEP_OIDC_TOKEN is not set/);
+    try {
+      readStepToken({ BITBUCKET_STEP_OIDC_TOKEN: " " }, now);
+    } catch (error) {
+      expect((error as { fix: string; kind: string }).fix).toMatch(/oidc: true/);
+      expect((error as { kind: string }).kind).toBe("input");
+    }
+  });
+
+  it("refuses malformed tokens without echoing them", () => {
+    for (const bad of [
+      "abc",
+      "a.b",
+      "a.b.c.d",
+      `x.${part("not an object")}.y`,
+      `x.${part({ iss: "i" })}.y`,
+      "a.%%%.c",
+    ]) {
+      let message = "";
+      try {
+        decodeClaims(bad);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/^BITBUCKET_STEP_OIDC_TOKEN is not a valid OIDC token/);
+      expect(message).not.toContain(bad);
+    }
+  });
+
+  it("refuses an expired token locally", () => {
+    expect(() =>
+      readStepToken({ BITBUCKET_STEP_OIDC_TOKEN: jwt({ ...claims, exp: now / 1000 - 5 }) }, now),
+    ).toThrow(/expired at .* \(5 s ago\)/);
+    expect(readStepToken({ BITBUCKET_STEP_OIDC_TOKEN: jwt(claims) }, now).claims.sub).toBe(claims.sub);
+  });
+});
