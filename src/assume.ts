@@ -80,7 +80,14 @@ export async function assumeRole(
   ctx: AwsContext,
   endpoint: string | undefined,
   source: Credentials,
-  request: { roleArn: string; sessionName: string; durationSeconds: number; externalId?: string | undefined },
+  request: {
+    roleArn: string;
+    sessionName: string;
+    durationSeconds: number;
+    externalId?: string | undefined;
+    policy?: string | undefined;
+    policyArns?: string[] | undefined;
+  },
 ): Promise<AssumedRole> {
   const client = new STSClient(clientSettings(ctx, "sts", endpoint, source));
   const command = new AssumeRoleCommand({
@@ -88,6 +95,8 @@ export async function assumeRole(
     RoleSessionName: request.sessionName,
     DurationSeconds: request.durationSeconds,
     ...(request.externalId === undefined ? {} : { ExternalId: request.externalId }),
+    ...(request.policy === undefined ? {} : { Policy: request.policy }),
+    ...(request.policyArns?.length ? { PolicyArns: request.policyArns.map((arn) => ({ arn })) } : {}),
   });
   const answer = await withRetry(
     "sts:AssumeRole",

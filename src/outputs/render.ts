@@ -1,6 +1,14 @@
+import path from "node:path";
 import type { AssumedRole } from "../assume.js";
 import type { Config } from "../config.js";
 import type { OutputFile } from "./files.js";
+import {
+  CONFIG_FILE,
+  CREDENTIALS_FILE,
+  isProfileRun,
+  type NamedRole,
+  profileRunOutputs,
+} from "./profiles.js";
 import { type EnvEntry, renderDockerEnvFile, renderEnvFile } from "./shell.js";
 
 /**
@@ -24,46 +32,96 @@ export interface CoreOutputs {
   config: Config;
   token: string;
   tokenFilePath: string;
-  /** The role the web identity assumed. */
+  /** The role the web identity assumed (AWS_ROLE_ARN). */
   main: AssumedRole;
+  /** AWS_CHAIN_ROLE_ARN's session, assumed with main's credentials: the default credentials when set. */
+  chained?: AssumedRole | undefined;
+  /** AWS_PROFILES, assumed, in the order given. */
+  profiles?: readonly NamedRole[] | undefined;
+  /** The default credentials' account. */
   accountId: string;
 }
 
-/** The default credentials for a plain run (no profiles, no chain), in either mode. */
+/**
+ * The default credentials in either mode, for a plain run (no profiles, no chain in web-identity
+ * mode) or a profile run, whose credentials travel only through aws-config/aws-credentials.
+ */
 export function coreContribution(core: CoreOutputs): Contribution {
   const { config, main } = core;
+  const defaults = core.chained ?? main;
+  const profiles = core.profiles ?? [];
   const region: EnvEntry[] = [
     { name: "AWS_REGION", value: config.region },
     { name: "AWS_DEFAULT_REGION", value: config.region },
   ];
+  const keys: EnvEntry[] = [
+    { name: "AWS_ACCESS_KEY_ID", value: defaults.credentials.accessKeyId },
+    { name: "AWS_SECRET_ACCESS_KEY", value: defaults.credentials.secretAccessKey },
+    { name: "AWS_SESSION_TOKEN", value: defaults.credentials.sessionToken },
+    { name: "AWS_CREDENTIAL_EXPIRATION", value: defaults.credentials.expiration.toISOString() },
+  ];
+  const files: OutputFile[] = [{ name: TOKEN_FILE, content: core.token }];
+  // outputs.json describes the default credentials: with a chain, the chained role's.
+  const outputs: Record<string, unknown> = {
+    accountId: core.accountId,
+    roleArn: defaults.roleArn,
+    assumedRoleArn: defaults.assumedRoleArn,
+    sessionName: defaults.sessionName,
+    region: config.region,
+    expiration: defaults.credentials.expiration.toISOString(),
+    mode: config.mode,
+    ...(core.chained === undefined
+      ? {}
+      : { chainedFrom: { roleArn: main.roleArn, assumedRoleArn: main.assumedRoleArn } }),
+    ...(profiles.length === 0
+      ? {}
+      : { profiles: Object.fromEntries(profiles.map(({ name, role }) => [name, role.assumedRoleArn])) }),
+  };
+
+  if (isProfileRun(config)) {
+    const configFile = path.join(config.outputDir, CONFIG_FILE);
+    const run = profileRunOutputs(
+      {
+        mode: config.mode,
+        region: config.region,
+        tokenFilePath: core.tokenFilePath,
+        main,
+        chained: core.chained,
+        chainExternalId: config.chainExternalId,
+        profiles,
+      },
+      { configFile, credentialsFile: path.join(config.outputDir, CREDENTIALS_FILE) },
+    );
+    return {
+      env: [...region, ...run.env],
+      // A container gets the default credentials: static keys, or (web-identity) the config file,
+      // which works once OUTPUT_DIR is mounted at the same path (it names the token file there).
+      dockerEnv:
+        config.mode === "static"
+          ? [...region, ...keys]
+          : [...region, { name: "AWS_CONFIG_FILE", value: configFile }],
+      files: [...files, ...run.files],
+      outputs,
+    };
+  }
+
+  // Plain run. AWS_ROLE_ARN stays the role the token file can assume: the pair is what a tool that
+  // prefers web identity uses. With a chain (static mode only here), the keys are the chained role's.
   const identity: EnvEntry[] = [
     { name: "AWS_ROLE_ARN", value: main.roleArn },
     { name: "AWS_ROLE_SESSION_NAME", value: main.sessionName },
     { name: "AWS_WEB_IDENTITY_TOKEN_FILE", value: core.tokenFilePath },
   ];
-  const keys: EnvEntry[] =
+  const credentials: EnvEntry[] =
     config.mode === "static"
-      ? [
-          { name: "AWS_ACCESS_KEY_ID", value: main.credentials.accessKeyId },
-          { name: "AWS_SECRET_ACCESS_KEY", value: main.credentials.secretAccessKey },
-          { name: "AWS_SESSION_TOKEN", value: main.credentials.sessionToken },
-          { name: "AWS_CREDENTIAL_EXPIRATION", value: main.credentials.expiration.toISOString() },
-        ]
+      ? keys
       : [...CREDENTIAL_VARIABLES, "AWS_PROFILE"].map((name) => ({ name, unset: true as const }));
   return {
-    env: [...region, ...identity, ...keys],
+    env: [...region, ...identity, ...credentials],
     // Static keys are enough for a container; web-identity needs the token file mounted at the same path.
     dockerEnv: config.mode === "static" ? [...region, ...keys] : [...region, ...identity],
-    files: [{ name: TOKEN_FILE, content: core.token }],
-    outputs: {
-      accountId: core.accountId,
-      roleArn: main.roleArn,
-      assumedRoleArn: main.assumedRoleArn,
-      sessionName: main.sessionName,
-      region: config.region,
-      expiration: main.credentials.expiration.toISOString(),
-      mode: config.mode,
-    },
+    files,
+    outputs,
   };
 }
 

@@ -1,0 +1,215 @@
+import { type AssumedRole, assumeRole, assumeRoleWithWebIdentity } from "./assume.js";
+import type { AwsContext } from "./aws.js";
+import { type Config, VARIABLES } from "./config.js";
+import { callRefusal, webIdentityRefusal } from "./diagnose.js";
+import { isPipeError, PipeError } from "./errors.js";
+import type { Log } from "./log.js";
+import type { NamedRole } from "./outputs/profiles.js";
+import { errorCode } from "./retry.js";
+import type { StepToken } from "./token.js";
+
+/**
+ * The assume stage: the main role (AWS_ROLE_ARN) with the step's token and, at the same time, every
+ * AWS_PROFILES role with the same token; then, when AWS_CHAIN_ROLE_ARN is set, sts:AssumeRole into
+ * it with the main role's credentials. Any refusal fails the whole run, naming the role refused.
+ *
+ * Session policies (AWS_SESSION_POLICY, AWS_SESSION_POLICY_ARNS) limit every set of credentials the
+ * pipe hands out: the default ones (the chained role's, when chaining) and each profile's. The first
+ * hop of a chain goes without: its keys never leave the pipe and only call sts:AssumeRole, which a
+ * session policy written for the deployment would otherwise have to allow.
+ */
+export interface RoleSession {
+  /** The role the step's token assumed (AWS_ROLE_ARN). */
+  main: AssumedRole;
+  /** AWS_CHAIN_ROLE_ARN's session, assumed with main's credentials. */
+  chained: AssumedRole | undefined;
+  /** AWS_PROFILES, in the order given. */
+  profiles: NamedRole[];
+  /** The default credentials: the chained role's when chaining, else the main role's. */
+  defaults: AssumedRole;
+}
+
+/** AWS caps a session assumed with a role's credentials (role chaining) at one hour. */
+export const CHAINED_MAX_SECONDS = 3600;
+
+/** Prefixes a pipe error's message (e.g. a transient give-up) with the role it concerns. */
+const about = (prefix: string, error: PipeError): PipeError =>
+  new PipeError(error.kind, `${prefix}: ${error.message}`, {
+    details: error.details,
+    ...(error.fix === undefined ? {} : { fix: error.fix }),
+    cause: error.cause,
+  });
+
+function chainRefusal(error: unknown, config: Config, main: AssumedRole, chainRoleArn: string): PipeError {
+  const code = errorCode(error);
+  const statement = {
+    Effect: "Allow",
+    Principal: { AWS: main.roleArn },
+    Action: "sts:AssumeRole",
+    ...(config.chainExternalId === undefined
+      ? {}
+      : { Condition: { StringEquals: { "sts:ExternalId": `<the value of ${VARIABLES.chainExternalId}>` } } }),
+  };
+  if (code === "MalformedPolicyDocument" || code === "PackedPolicyTooLarge") {
+    return callRefusal(
+      "sts:AssumeRole",
+      error,
+      `into ${VARIABLES.chainRoleArn} ${chainRoleArn}`,
+      `Fix ${VARIABLES.sessionPolicy} or use fewer ${VARIABLES.sessionPolicyArns}: session policies apply to the chained role.`,
+    );
+  }
+  const causes = [
+    `the role ${chainRoleArn} does not exist, or the ARN has a typo (AWS answers AccessDenied for both)`,
+    `its trust policy has no statement like the one above: Principal {"AWS": "${main.roleArn}"} (the first role's ARN), Action sts:AssumeRole`,
+    config.chainExternalId === undefined
+      ? `its trust policy requires sts:ExternalId: set ${VARIABLES.chainExternalId} to the agreed value`
+      : `its trust policy's sts:ExternalId differs from ${VARIABLES.chainExternalId}`,
+    `${main.roleArn}'s own permissions do not allow sts:AssumeRole on ${chainRoleArn} (required when the roles are in different accounts)`,
+    "a service control policy or permissions boundary denies sts:AssumeRole",
+  ];
+  return callRefusal(
+    "sts:AssumeRole",
+    error,
+    `into ${VARIABLES.chainRoleArn} ${chainRoleArn} with the credentials of ${main.assumedRoleArn}`,
+    `Let ${chainRoleArn} trust ${main.roleArn} for sts:AssumeRole (the statement above), and allow ${main.roleArn} to call sts:AssumeRole on it.`,
+    [
+      "The chained role's trust policy must have a statement like:",
+      ...JSON.stringify(statement, null, 2)
+        .split("\n")
+        .map((line) => `  ${line}`),
+      "Likely causes:",
+      ...causes.map((cause) => `  - ${cause}`),
+    ],
+  );
+}
+
+export async function assumeRoles(
+  ctx: AwsContext,
+  config: Config,
+  token: StepToken,
+  log: Log,
+): Promise<RoleSession> {
+  const endpoint = config.endpoints.sts;
+  const chainRoleArn = config.chainRoleArn;
+  const policies = { policy: config.sessionPolicy, policyArns: config.sessionPolicyArns };
+  // A chained session lasts an hour at most; the chain's first hop is asked for no longer, since
+  // its keys serve only the AssumeRole call. Profiles are assumed directly: the full duration.
+  const chainSeconds = Math.min(config.durationSeconds, CHAINED_MAX_SECONDS);
+  const mainSeconds = chainRoleArn === undefined ? config.durationSeconds : chainSeconds;
+  if (chainRoleArn !== undefined && config.durationSeconds > CHAINED_MAX_SECONDS) {
+    log.warn(
+      `${VARIABLES.duration} is ${config.durationSeconds}, but AWS limits a chained session (${VARIABLES.chainRoleArn}) to ${CHAINED_MAX_SECONDS} s: requesting ${CHAINED_MAX_SECONDS} s.`,
+    );
+  }
+  // Every key is unprintable from the moment it arrives, before anything can log it.
+  const keep = (role: AssumedRole): AssumedRole => {
+    log.addSecret(role.credentials.secretAccessKey);
+    log.addSecret(role.credentials.sessionToken);
+    log.addSecret(role.credentials.accessKeyId);
+    return role;
+  };
+  const withToken = async (
+    context: AwsContext,
+    roleArn: string,
+    o: { label: string | undefined; durationSeconds: number; sessionPolicies: boolean },
+  ): Promise<AssumedRole> => {
+    try {
+      return keep(
+        await assumeRoleWithWebIdentity(context, endpoint, {
+          roleArn,
+          sessionName: config.sessionName,
+          durationSeconds: o.durationSeconds,
+          token: token.value,
+          ...(o.sessionPolicies ? policies : {}),
+        }),
+      );
+    } catch (error) {
+      if (isPipeError(error)) throw o.label === undefined ? error : about(`For ${o.label} ${roleArn}`, error);
+      throw webIdentityRefusal(error, token.claims, roleArn, o.label);
+    }
+  };
+
+  log.info(
+    `Assuming ${config.roleArn} with the step's OIDC token (session ${config.sessionName}, ${mainSeconds} s, ${config.region}).`,
+  );
+  if (config.profiles.length > 0) {
+    log.info(
+      `At the same time, for ${VARIABLES.profiles}: ${config.profiles.map((p) => `${p.name} (${p.roleArn})`).join(", ")}.`,
+    );
+  }
+
+  const mainAndChain = async (): Promise<[AssumedRole, AssumedRole | undefined]> => {
+    const main = await withToken(ctx, config.roleArn, {
+      label: undefined,
+      durationSeconds: mainSeconds,
+      sessionPolicies: chainRoleArn === undefined,
+    });
+    log.info(
+      `Assumed ${main.assumedRoleArn}; the credentials expire at ${main.credentials.expiration.toISOString()}.`,
+    );
+    if (chainRoleArn === undefined) return [main, undefined];
+    log.info(
+      `Chaining into ${chainRoleArn} with sts:AssumeRole (session ${main.sessionName}, ${chainSeconds} s${config.chainExternalId === undefined ? "" : ", with the external id"}).`,
+    );
+    let chained: AssumedRole;
+    try {
+      chained = keep(
+        await assumeRole(ctx, endpoint, main.credentials, {
+          roleArn: chainRoleArn,
+          sessionName: main.sessionName,
+          durationSeconds: chainSeconds,
+          externalId: config.chainExternalId,
+          ...policies,
+        }),
+      );
+    } catch (error) {
+      if (isPipeError(error)) throw about(`For ${VARIABLES.chainRoleArn} ${chainRoleArn}`, error);
+      throw chainRefusal(error, config, main, chainRoleArn);
+    }
+    log.info(
+      `Assumed ${chained.assumedRoleArn}; the credentials expire at ${chained.credentials.expiration.toISOString()}.`,
+    );
+    return [main, chained];
+  };
+
+  const profileRole = (name: string, roleArn: string): Promise<AssumedRole> => {
+    const context: AwsContext = { ...ctx, onRetry: (message) => ctx.onRetry(`Profile ${name}: ${message}`) };
+    return withToken(context, roleArn, {
+      label: `profile ${name}'s role`,
+      durationSeconds: config.durationSeconds,
+      sessionPolicies: true,
+    });
+  };
+
+  // Settle every call before deciding: the failure reported is then always the first in the order
+  // given (main, chain, profiles), and the others that failed are listed with it.
+  const [first, ...rest] = await Promise.allSettled([
+    mainAndChain(),
+    ...config.profiles.map((p) => profileRole(p.name, p.roleArn)),
+  ]);
+  const failures = [first, ...rest]
+    .filter((r): r is PromiseRejectedResult => r?.status === "rejected")
+    .map((r) => r.reason as unknown);
+  const [failure, ...others] = failures;
+  if (failure !== undefined) {
+    if (others.length === 0 || !isPipeError(failure)) throw failure;
+    throw new PipeError(failure.kind, failure.message, {
+      details: [
+        ...failure.details,
+        "Also failed:",
+        ...others.map((other) => `  - ${other instanceof Error ? other.message : String(other)}`),
+      ],
+      ...(failure.fix === undefined ? {} : { fix: failure.fix }),
+      cause: failure.cause,
+    });
+  }
+  const [main, chained] = (first as PromiseFulfilledResult<[AssumedRole, AssumedRole | undefined]>).value;
+  const profiles = config.profiles.map((profile, i) => ({
+    name: profile.name,
+    role: (rest[i] as PromiseFulfilledResult<AssumedRole>).value,
+  }));
+  for (const { name, role } of profiles) {
+    log.info(`Profile ${name}: assumed ${role.assumedRoleArn}.`);
+  }
+  return { main, chained, profiles, defaults: chained ?? main };
+}
