@@ -32,6 +32,13 @@ import { createSts } from "./sts.ts";
 export { DEFAULT_ACCOUNT } from "./iam.ts";
 export type { TokenOptions } from "./issuer.ts";
 export { DEFAULT_REPOSITORY_UUID, DEFAULT_WORKSPACE, DEFAULT_WORKSPACE_UUID } from "./issuer.ts";
+export {
+  PACKAGES,
+  type Registries,
+  type RegistryRequest,
+  startRegistries,
+  type Upload,
+} from "./registries.ts";
 export type {
   Domain,
   Fault,
