@@ -1,0 +1,53 @@
+# The pipe's image: Node 24 and the built program, nothing else.
+#
+# Build it from an already-built dist/ (`npm ci && npm run build` first; the context is the
+# repository, narrowed by .dockerignore):
+#
+#   docker build --build-arg VERSION="$(node -p 'require("./package.json").version')" \
+#                --build-arg REVISION="$(git rev-parse HEAD)" -t bitbucket-aws-oidc:dev .
+#
+# Base: Google's distroless Node.js 24 on Debian 12, chosen over node:24-bookworm-slim and
+# node:24-alpine:
+# - size: Node and the C/C++ runtime libraries, CA certificates and tzdata, no shell, no apt,
+#   no npm or yarn. The slim image adds bash, coreutils, dpkg/apt, npm, yarn and corepack that a pipe
+#   never runs: tens of megabytes more to pull on every step, and more packages for scanners to flag.
+# - glibc: the official Node.js build, the one the Node project tests. Alpine's musl build is a
+#   distribution port (DNS resolution and stack sizes differ) and could not be stood in for by the
+#   official binary in our tests.
+# - updates: rebuilt by Google on every Debian security update and Node.js 24 patch release; each
+#   release of the pipe is built on the current one (pin a digest here to freeze it instead).
+# - no shell: nothing in the container can be told to run a command line. Exec forms only, below.
+#   Bitbucket starts a pipe with the image's own entrypoint, so no shell is needed. For a look
+#   inside, gcr.io/distroless/nodejs24-debian12:debug has a busybox shell.
+# - the default user is root, as Bitbucket runs pipes: the pipe chowns what it writes to the clone
+#   directory's owner (see README, "What the pipe writes").
+# - amd64 and arm64, so each architecture is built natively (bitbucket-pipelines.yml).
+FROM gcr.io/distroless/nodejs24-debian12
+
+ARG VERSION=dev
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="bitbucket-aws-oidc" \
+      org.opencontainers.image.description="Bitbucket Pipe: short-lived AWS credentials for a pipeline step through OpenID Connect, no stored keys" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.source="https://bitbucket.org/bitbucket-aws-oidc/bitbucket-aws-oidc" \
+      org.opencontainers.image.url="https://bitbucket.org/bitbucket-aws-oidc/bitbucket-aws-oidc" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.vendor="bitbucket-aws-oidc" \
+      org.opencontainers.image.base.name="gcr.io/distroless/nodejs24-debian12"
+
+# dist/ is self-contained (one bundle, no node_modules). package.json is there only for its
+# "type": "module": without it Node parses every chunk twice to detect that it is ESM.
+COPY package.json pipe.yml /opt/bitbucket-aws-oidc/
+COPY dist/ /opt/bitbucket-aws-oidc/dist/
+
+# Node's compile cache, made now from the code the pipe runs, so that each step starts from
+# V8's cached bytecode instead of parsing and compiling the bundle again. It is keyed by Node's
+# version and the files' contents: a new base or a new dist/ simply makes a new one here.
+# Read-only at run time is fine (a non-root user just doesn't update it).
+ENV NODE_COMPILE_CACHE=/opt/bitbucket-aws-oidc/compile-cache
+RUN ["/nodejs/bin/node", "/opt/bitbucket-aws-oidc/dist/index.js", "--version"]
+
+# No WORKDIR: Bitbucket starts the pipe in the step's working directory (--workdir), and the
+# pipe resolves OUTPUT_DIR against it. Arguments pass through: `docker run <image> template ...`.
+ENTRYPOINT ["/nodejs/bin/node", "/opt/bitbucket-aws-oidc/dist/index.js"]

@@ -1,0 +1,155 @@
+import path from "node:path";
+import {
+  ECRClient,
+  GetAuthorizationTokenCommand,
+  type GetAuthorizationTokenCommandOutput,
+} from "@aws-sdk/client-ecr";
+import { clientSettings } from "./aws.js";
+import { callRefusal } from "./diagnose.js";
+import { internalError, isPipeError } from "./errors.js";
+import type { Feature, FeatureContext } from "./features.js";
+import type { Contribution } from "./outputs/render.js";
+import { httpStatus, withRetry } from "./retry.js";
+
+/**
+ * Docker logged in to Amazon ECR for the rest of the step (ECR_LOGIN): one
+ * ecr:GetAuthorizationToken with the default credentials, concurrent with the verification. Its
+ * token serves every registry the role may reach, so the other accounts' registries
+ * (ECR_REGISTRY_IDS) get the same credentials, under hosts derived from the answer's own.
+ * The result is a Docker client config folder, exported as DOCKER_CONFIG.
+ */
+
+export const DOCKER_CONFIG_VARIABLE = "DOCKER_CONFIG";
+/** The folder under OUTPUT_DIR that DOCKER_CONFIG names; the Docker CLI reads `config.json` in it. */
+export const DOCKER_CONFIG_DIR = "docker";
+const CALL = "ecr:GetAuthorizationToken";
+/** ECR's tokens last 12 hours: used only if an answer ever leaves `expiresAt` out. */
+const TOKEN_HOURS = 12;
+
+/** ECR's `authorizationToken` is base64 of `user:password` (the user is `AWS`). */
+export function decodeAuthorizationToken(token: string): { user: string; password: string } {
+  const decoded = Buffer.from(token, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon <= 0 || colon === decoded.length - 1) {
+    throw internalError(
+      "ECR answered GetAuthorizationToken with a token that is not base64 of user:password.",
+    );
+  }
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/**
+ * The registry hosts to log in to: the host of ECR's `proxyEndpoint` (the caller's own registry,
+ * `<account>.dkr.ecr.<region>.<partition's DNS suffix>`), and that host with the account replaced
+ * for every other id. The suffix is never written here: China, GovCloud, FIPS and dual-stack
+ * endpoints differ, and the answer knows which one applies. `underived` lists the ids for which
+ * no host could be made (an endpoint that does not start with an account id).
+ */
+export function registryHosts(
+  proxyEndpoint: string,
+  registryIds: readonly string[],
+): { hosts: string[]; underived: string[] } {
+  const host = new URL(
+    /^[a-z][a-z0-9+.-]*:\/\//i.test(proxyEndpoint) ? proxyEndpoint : `https://${proxyEndpoint}`,
+  ).host;
+  const own = /^(\d{12})\./.exec(host)?.[1];
+  const hosts = [host];
+  const underived: string[] = [];
+  for (const id of registryIds) {
+    if (id === own) continue;
+    if (own === undefined) {
+      underived.push(id);
+      continue;
+    }
+    const other = `${id}${host.slice(own.length)}`;
+    if (!hosts.includes(other)) hosts.push(other);
+  }
+  return { hosts, underived };
+}
+
+/**
+ * A Docker client `config.json` with one `auths` entry per host, keyed by the bare host as
+ * `docker login <host>` writes it, and `auth` = base64 of `user:password` (what the CLI sends as
+ * HTTP basic credentials). No credsStore: the folder is ours, the file is the store.
+ */
+export function dockerConfigJson(hosts: readonly string[], user: string, password: string): string {
+  const auth = Buffer.from(`${user}:${password}`, "utf8").toString("base64");
+  const auths = Object.fromEntries(hosts.map((host) => [host, { auth }]));
+  return `${JSON.stringify({ auths }, null, 2)}\n`;
+}
+
+const partitionOf = (region: string) =>
+  region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
+
+function refusal(error: unknown, context: FeatureContext) {
+  const { region } = context.aws;
+  const account = context.accountId || "<account>";
+  const repositories = `arn:${partitionOf(region)}:ecr:${region}:${account}:repository/<name>`;
+  return callRefusal(
+    CALL,
+    error,
+    `with the default credentials (account ${account}, ${region})`,
+    'Allow ecr:GetAuthorizationToken on "Resource": "*" in the role\'s permissions (it cannot be narrowed to a repository), or set ECR_LOGIN: false; then run the step again.',
+    [
+      "The role's permissions must allow:",
+      "  ecr:GetAuthorizationToken on * (the Docker login itself)",
+      `and on the repositories (${repositories}):`,
+      "  pull: ecr:BatchGetImage, ecr:GetDownloadUrlForLayer, ecr:BatchCheckLayerAvailability",
+      "  push: also ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage",
+      "Repositories in other accounts (ECR_REGISTRY_IDS) must also allow the role in their repository policies.",
+    ],
+  );
+}
+
+async function logIn(context: FeatureContext): Promise<Contribution> {
+  const { config, log } = context;
+  if (config.ecr === undefined) return { env: [] };
+  // "api.ecr": the API's real host, so that NO_PROXY decides for the host the SDK calls.
+  const client = new ECRClient(
+    clientSettings(context.aws, "api.ecr", config.endpoints.ecr, context.credentials),
+  );
+  const command = new GetAuthorizationTokenCommand({});
+  let answer: GetAuthorizationTokenCommandOutput;
+  try {
+    answer = await withRetry(
+      CALL,
+      (abortSignal) => client.send(command, { abortSignal }),
+      context.aws.retry,
+      context.aws.onRetry,
+    );
+  } catch (error) {
+    // Our own errors (gave up on a transient fault) and anything that is not an AWS answer pass through.
+    if (isPipeError(error) || httpStatus(error) === undefined) throw error;
+    throw refusal(error, context);
+  }
+  const data = answer.authorizationData?.[0];
+  const token = data?.authorizationToken;
+  // Unprintable before anything else happens to it: the token, what it decodes to, the password.
+  log.addSecret(token);
+  if (!token || !data?.proxyEndpoint) {
+    throw internalError("ECR answered GetAuthorizationToken without a token or a proxy endpoint.");
+  }
+  const { user, password } = decodeAuthorizationToken(token);
+  log.addSecret(`${user}:${password}`);
+  log.addSecret(password);
+  log.addSecret(Buffer.from(`${user}:${password}`, "utf8").toString("base64"));
+
+  const { hosts, underived } = registryHosts(data.proxyEndpoint, config.ecr.registryIds);
+  if (underived.length > 0) {
+    log.warn(
+      `ECR_REGISTRY_IDS: ECR's registry endpoint ${hosts[0]} does not start with an account id, so no registry host could be derived for ${underived.join(", ")}.`,
+    );
+  }
+  const expiration = data.expiresAt ?? new Date(Date.now() + TOKEN_HOURS * 3600_000);
+  const folder = path.join(config.outputDir, DOCKER_CONFIG_DIR);
+  log.info(
+    `Docker is logged in to Amazon ECR: ${hosts.join(", ")} (until ${expiration.toISOString()}; ${DOCKER_CONFIG_VARIABLE}=${config.outputDirDisplay.replace(/\/+$/, "")}/${DOCKER_CONFIG_DIR}).`,
+  );
+  return {
+    env: [{ name: DOCKER_CONFIG_VARIABLE, value: folder }],
+    files: [{ name: "docker/config.json", content: dockerConfigJson(hosts, user, password) }],
+    outputs: { ecr: { registries: hosts, expiration: expiration.toISOString() } },
+  };
+}
+
+export const ecrFeature: Feature = { name: "ECR", run: logIn };
