@@ -1,7 +1,63 @@
 import { readFileSync } from "node:fs";
-import { defineConfig } from "tsup";
+import { builtinModules } from "node:module";
+import { defineConfig, type Options } from "tsup";
+
+type Plugin = NonNullable<Options["esbuildPlugins"]>[number];
 
 const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+
+const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+
+/**
+ * Node builtins through `require`, not `import`: importing a builtin as ESM makes Node copy every
+ * export, and `node:http`'s lazy getters then load Node's whole bundled undici (~50 ms on every
+ * run, measured with --cpu-prof). A CommonJS shim per builtin keeps them lazy.
+ */
+const builtinsViaRequire: Plugin = {
+  name: "builtins-via-require",
+  setup(build) {
+    build.onResolve({ filter: /^[a-z:_/]+$/ }, (args) =>
+      builtins.has(args.path) ? { path: args.path, namespace: "builtin-require" } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "builtin-require" }, (args) => ({
+      contents: `module.exports = __nodeRequire(${JSON.stringify(args.path)});`,
+      loader: "js",
+    }));
+  },
+};
+
+/**
+ * Code the pipe never runs, replaced at build time so that no run pays to evaluate it:
+ * - the SDK's default credential chain (environment, ini, SSO, login, IMDS, and the nested STS and
+ *   SSO clients they need): every client gets its credentials passed explicitly, and
+ *   AssumeRoleWithWebIdentity is unsigned;
+ * - pino's worker-thread transports: the pipe logs through its own synchronous destination.
+ * Each stand-in fails loudly if it is ever reached, so a change that starts needing one shows up
+ * in the tests at once.
+ */
+const STAND_INS: Record<string, string> = {
+  "@aws-sdk/credential-provider-node": `export const defaultProvider = () => async () => {
+  throw new Error("bitbucket-aws-oidc passes credentials to every AWS client; the SDK default chain is not bundled");
+};
+export const credentialsWillNeedRefresh = () => false;
+export const credentialsTreatedAsExpired = () => false;`,
+  "thread-stream": `module.exports = class ThreadStream {
+  constructor() { throw new Error("bitbucket-aws-oidc does not bundle pino transports"); }
+};`,
+};
+const standIns: Plugin = {
+  name: "stand-ins",
+  setup(build) {
+    build.onResolve({ filter: /^(@aws-sdk\/credential-provider-node|thread-stream)$/ }, (args) => ({
+      path: args.path,
+      namespace: "stand-in",
+    }));
+    build.onLoad({ filter: /.*/, namespace: "stand-in" }, (args) => ({
+      contents: STAND_INS[args.path] ?? "",
+      loader: "js",
+    }));
+  },
+};
 
 // One self-contained ESM bundle: the image and `npx` run dist/index.js with no node_modules.
 export default defineConfig({
@@ -13,12 +69,15 @@ export default defineConfig({
   clean: true,
   bundle: true,
   noExternal: [/.*/],
-  // `template` is loaded on demand, so a pipe run never evaluates its code.
+  // `template`, CodeArtifact and ECR are loaded on demand, so a plain pipe run never evaluates their code.
   splitting: true,
   minify: true,
   sourcemap: false,
   define: { PIPE_VERSION: JSON.stringify(version) },
+  // tsup would otherwise strip `node:` and mark those imports external, as plain ESM imports.
+  removeNodeProtocol: false,
+  esbuildPlugins: [standIns, builtinsViaRequire],
   banner: {
-    js: "#!/usr/bin/env node\nimport { createRequire as __pipeRequire } from 'node:module'; const require = __pipeRequire(import.meta.url);",
+    js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const __nodeRequire = __createRequire(import.meta.url); const require = __nodeRequire;",
   },
 });

@@ -13,9 +13,6 @@ import { removeOutputFiles } from "./outputs/files.js";
 import { runPipe } from "./pipe.js";
 import { TOKEN_VARIABLE } from "./token.js";
 
-/** The only place that knows exit statuses (CONTRACT.md, "Exit status and messages"). */
-const EXIT_STATUS: Record<ErrorKind, number> = { input: 2, refused: 3, transient: 4, internal: 1 };
-
 const USAGE = `bitbucket-aws-oidc: short-lived AWS credentials for a Bitbucket Pipelines step through OpenID Connect.
 
 Usage:
@@ -36,7 +33,7 @@ function guardToken(log: Log, env: NodeJS.ProcessEnv): void {
   for (const part of token.split(".")) if (part.length >= 20) log.addSecret(part);
 }
 
-function report(log: Log, error: unknown, debug: boolean): number {
+function report(log: Log, error: unknown, debug: boolean): ErrorKind {
   const failure: PipeError = isPipeError(error)
     ? error
     : internalError(`Unexpected error: ${error instanceof Error ? error.message : String(error)}`, {
@@ -49,11 +46,17 @@ function report(log: Log, error: unknown, debug: boolean): number {
   }
   if (debug && failure.cause instanceof Error && failure.cause.stack) log.debug(failure.cause.stack);
   if (debug && !isPipeError(error) && error instanceof Error && error.stack) log.debug(error.stack);
-  log.failure(`${summary} ${failure.fix ?? ""}`.trim());
-  return EXIT_STATUS[failure.kind];
+  // One line, whatever the message held: the ✖ line is what people and scripts grep for.
+  log.failure(`${summary} ${failure.fix ?? ""}`.replace(/\s*[\r\n]+\s*/g, " ").trim());
+  return failure.kind;
 }
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
+/** Runs one command; the kind of the error that ended it, or undefined on success. */
+export async function main(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<ErrorKind | undefined> {
   const [command = "", ...rest] = argv;
   const debug = isTrue(env[VARIABLES.debug]);
   // Commands print their result on stdout; their log goes to stderr so `template > stack.yaml` works.
@@ -64,42 +67,40 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, cwd: string):
     switch (command) {
       case "":
         await runPipe({ env, cwd, log, now: Date.now });
-        return 0;
+        return undefined;
       case "claims":
         process.stdout.write(runClaims(env, Date.now(), rest));
-        return 0;
+        return undefined;
       case "template": {
         const { runTemplate } = await import("./template.js");
         const { output, warnings } = runTemplate(rest, env);
         for (const warning of warnings) log.warn(warning);
         process.stdout.write(output.endsWith("\n") ? output : `${output}\n`);
-        return 0;
+        return undefined;
       }
       case "--help":
       case "-h":
       case "help":
         process.stdout.write(`${USAGE}\n`);
-        return 0;
+        return undefined;
       case "--version":
       case "-v":
         process.stdout.write(`${PIPE_VERSION}\n`);
-        return 0;
+        return undefined;
       default:
         throw inputError(`Unknown command ${JSON.stringify(command)}.`, {
           fix: `Run with --help to see the commands.`,
         });
     }
   } catch (error) {
-    const status = report(log, error, debug);
+    const kind = report(log, error, debug);
     if (command === "") {
       const outputDir = outputDirFrom(env, cwd);
       if (outputDir !== undefined)
         await removeOutputFiles(outputDir, env[VARIABLES.cloneDir]?.trim() || undefined);
     }
-    return status;
+    return kind;
   }
 }
 
 declare const PIPE_VERSION: string;
-
-process.exitCode = await main(process.argv.slice(2), process.env, process.cwd());

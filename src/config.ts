@@ -236,7 +236,9 @@ function parseSessionPolicy(env: NodeJS.ProcessEnv, problems: Problems): string 
   try {
     parsed = JSON.parse(value);
   } catch (error) {
-    problems.add(`${name} is not valid JSON (${(error as Error).message}).`);
+    // Node's message quotes the input, which may be long or secret: keep only where it broke.
+    const where = /position \d+/.exec((error as Error).message)?.[0];
+    problems.add(`${name} is not valid JSON${where ? ` (error at ${where})` : ""}.`);
     return undefined;
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
@@ -342,6 +344,9 @@ function parseCodeArtifact(env: NodeJS.ProcessEnv, problems: Problems): CodeArti
     } else if (!tools.includes(tool as CodeArtifactTool)) {
       tools.push(tool as CodeArtifactTool);
     }
+  }
+  if (toolsValue !== undefined && splitList(toolsValue).length === 0) {
+    problems.add(`${VARIABLES.caTools} names no tool; use any of ${CODEARTIFACT_TOOLS.join(", ")}.`);
   }
   if (scope !== undefined && !NPM_SCOPE.test(scope)) {
     problems.add(

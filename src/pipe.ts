@@ -1,15 +1,18 @@
 import path from "node:path";
-import { type AssumedRole, assumeRoleWithWebIdentity, getCallerIdentity, type Identity } from "./assume.js";
+import { artifactsExposing } from "./artifacts.js";
+import { type AssumedRole, getCallerIdentity, type Identity } from "./assume.js";
 import type { AwsContext } from "./aws.js";
-import { accountOf, type Config, parseConfig, roleArnsOf, VARIABLES } from "./config.js";
-import { callRefusal, webIdentityRefusal } from "./diagnose.js";
-import { inputError, isPipeError, refusedError } from "./errors.js";
+import { accountOf, type Config, parseConfig, roleArnsOf } from "./config.js";
+import { callRefusal } from "./diagnose.js";
+import { isPipeError, refusedError } from "./errors.js";
 import { featuresFor } from "./features.js";
 import { createHttpHandlers } from "./http.js";
 import type { Log } from "./log.js";
 import { checkOutputDir, ownerToGive, removeOutputFiles, writeOutputFiles } from "./outputs/files.js";
 import { excludeFromGit } from "./outputs/gitExclude.js";
 import { assembleOutputs, type Contribution, coreContribution, TOKEN_FILE } from "./outputs/render.js";
+import { allOrCancel } from "./retry.js";
+import { assumeRoles } from "./session.js";
 import { readStepToken, type StepToken } from "./token.js";
 
 export interface PipeDeps {
@@ -17,20 +20,6 @@ export interface PipeDeps {
   cwd: string;
   log: Log;
   now: () => number;
-}
-
-/** Features whose variables the contract names but this version does not carry out yet: refused, never ignored. */
-function refuseUnbuilt(config: Config): void {
-  const unbuilt: string[] = [];
-  if (config.profiles.length > 0) unbuilt.push(VARIABLES.profiles);
-  if (config.chainRoleArn !== undefined) unbuilt.push(VARIABLES.chainRoleArn);
-  if (config.codeartifact !== undefined) unbuilt.push(VARIABLES.caDomain);
-  if (config.ecr !== undefined) unbuilt.push(VARIABLES.ecrLogin);
-  if (unbuilt.length > 0) {
-    throw inputError(`${unbuilt.join(", ")}: not supported by this version of the pipe yet.`, {
-      fix: "Remove these variables, or use a newer version of the pipe (see CHANGELOG.md).",
-    });
-  }
 }
 
 function checkAllowedAccounts(config: Config): void {
@@ -73,7 +62,6 @@ async function verify(ctx: AwsContext, config: Config, role: AssumedRole): Promi
 
 export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
   const config = parseConfig(env, cwd);
-  refuseUnbuilt(config);
   const token: StepToken = readStepToken(env, now());
   log.debug("configuration", {
     roleArn: config.roleArn,
@@ -81,14 +69,18 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
     sessionName: config.sessionName,
     durationSeconds: config.durationSeconds,
     mode: config.mode,
+    profiles: config.profiles,
+    chainRoleArn: config.chainRoleArn,
     outputDir: config.outputDir,
     endpoints: config.endpoints,
   });
   checkAllowedAccounts(config);
   await checkOutputDir(config.outputDir, config.cloneDir);
   await removeOutputFiles(config.outputDir, config.cloneDir);
+  const exposed = artifactsExposing(config.cloneDir, config.outputDir).catch(() => []);
 
   const handlers = createHttpHandlers();
+  const stop = new AbortController();
   const ctx: AwsContext = {
     region: config.region,
     handlers,
@@ -96,45 +88,31 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
       maxAttempts: config.maxAttempts,
       timeScale: config.retryTimeScale,
       notAfterMs: token.claims.exp * 1000,
+      cancel: stop.signal,
     },
     onRetry: (message) => log.warn(`${message}.`),
   };
   try {
     const proxy = handlers.proxyFor(config.endpoints.sts ?? `https://sts.${config.region}.amazonaws.com`);
     if (proxy !== undefined) log.info(`Using the proxy ${new URL(proxy).host} for AWS calls.`);
-    log.info(
-      `Assuming ${config.roleArn} with the step's OIDC token (session ${config.sessionName}, ${config.durationSeconds} s, ${config.region}).`,
-    );
-    let main: AssumedRole;
-    try {
-      main = await assumeRoleWithWebIdentity(ctx, config.endpoints.sts, {
-        roleArn: config.roleArn,
-        sessionName: config.sessionName,
-        durationSeconds: config.durationSeconds,
-        token: token.value,
-        policy: config.sessionPolicy,
-        policyArns: config.sessionPolicyArns,
-      });
-    } catch (error) {
-      if (isPipeError(error)) throw error;
-      throw webIdentityRefusal(error, token.claims, config.roleArn);
-    }
-    log.addSecret(main.credentials.secretAccessKey);
-    log.addSecret(main.credentials.sessionToken);
-    log.addSecret(main.credentials.accessKeyId);
-    log.info(
-      `Assumed ${main.assumedRoleArn}; the credentials expire at ${main.credentials.expiration.toISOString()}.`,
-    );
+    // The main role, every profile's role and the chain; `defaults` are the default credentials
+    // (the chained role's when chaining): what verification and the features use.
+    const session = await assumeRoles(ctx, config, token, log);
+    const defaults = session.defaults;
 
-    let accountId = accountOf(main.assumedRoleArn) ?? accountOf(config.roleArn) ?? "";
+    let accountId = accountOf(defaults.assumedRoleArn) ?? accountOf(defaults.roleArn) ?? "";
     const features = await featuresFor(config);
     // Everything after the assume runs concurrently: one more round trip in all, not one per call.
-    const [identity, ...featureContributions] = await Promise.all([
-      config.verify ? verify(ctx, config, main) : undefined,
-      ...features.map((feature) =>
-        feature.run({ aws: ctx, config, credentials: main.credentials, accountId, log }),
-      ),
-    ]);
+    // The first failure stops the others: no request and no warning after the ✖ line.
+    const [identity, ...featureContributions] = await allOrCancel(
+      [
+        config.verify ? verify(ctx, config, defaults) : undefined,
+        ...features.map((feature) =>
+          feature.run({ aws: ctx, config, credentials: defaults.credentials, accountId, log }),
+        ),
+      ],
+      stop,
+    );
     if (identity !== undefined) {
       checkVerifiedAccount(config, identity);
       accountId = identity.account;
@@ -146,7 +124,9 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
         config,
         token: token.value,
         tokenFilePath: path.join(config.outputDir, TOKEN_FILE),
-        main,
+        main: session.main,
+        chained: session.chained,
+        profiles: session.profiles,
         accountId,
       }),
       ...featureContributions,
@@ -158,9 +138,14 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
       return undefined;
     });
     if (excluded) log.debug(`Added ${excluded} to .git/info/exclude.`);
+    for (const glob of await exposed) {
+      log.warn(
+        `bitbucket-pipelines.yml has artifacts: '${glob}', which matches ${config.outputDirDisplay}/: Bitbucket would upload the credentials and the token as build artifacts. Exclude the folder from that glob or choose another OUTPUT_DIR.`,
+      );
+    }
     const envPath = path.relative(cwd, path.join(config.outputDir, "env")) || "env";
     log.success(
-      `AWS credentials for ${main.assumedRoleArn} are ready (${config.mode}, until ${main.credentials.expiration.toISOString()}). Next in this step: . ./${envPath}`,
+      `AWS credentials for ${defaults.assumedRoleArn}${session.profiles.length > 0 ? ` and the profiles ${session.profiles.map((p) => p.name).join(", ")}` : ""} are ready (${config.mode}, until ${defaults.credentials.expiration.toISOString()}). Next in this step: . ./${envPath}`,
     );
   } finally {
     handlers.destroy();

@@ -1,4 +1,4 @@
-import { transientError } from "./errors.js";
+import { internalError, transientError } from "./errors.js";
 
 /**
  * One retry policy for every AWS call (the SDK's own retryer is off: maxAttempts 1 on every
@@ -18,6 +18,11 @@ export interface RetrySettings {
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /**
+   * Aborted when the run has failed elsewhere (another call was refused): every call still in
+   * flight or waiting to retry stops at once, with no further request and no warning.
+   */
+  cancel?: AbortSignal;
 }
 
 export const THROTTLE_DEADLINE_MS = 90_000;
@@ -112,6 +117,26 @@ export const backoffDelay = (attempt: number, baseMs: number, capMs: number, ran
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** The reason a cancelled call stops with; never shown, since the failure that caused it is. */
+export const cancelledError = () => internalError("Cancelled: another call of this run failed first.");
+
+/**
+ * Like Promise.all, and the first failure also cancels every other call (through `cancel`,
+ * the signal handed to the retry policy as RetrySettings.cancel).
+ */
+export function allOrCancel<T extends readonly unknown[] | []>(
+  values: T,
+  cancel: AbortController,
+): Promise<{ -readonly [P in keyof T]: Awaited<T[P]> }> {
+  const guarded = values.map((value) =>
+    Promise.resolve(value).catch((error: unknown) => {
+      if (!cancel.signal.aborted) cancel.abort(cancelledError());
+      throw error;
+    }),
+  );
+  return Promise.all(guarded) as Promise<{ -readonly [P in keyof T]: Awaited<T[P]> }>;
+}
+
 export interface RetryOptions {
   /** Extra faults to retry for this call only (e.g. a brand-new key not yet visible), at most `attempts` times. */
   alsoRetry?: { when: (error: unknown) => boolean; attempts: number; delayMs: number };
@@ -121,7 +146,10 @@ export interface RetryOptions {
 export const describeFault = (error: unknown): string => {
   const code = errorCode(error) ?? "Error";
   const status = httpStatus(error);
-  const message = (error as AwsLikeError | undefined)?.message ?? "";
+  // First line only, bounded: a parser's message can carry the whole broken answer.
+  const full = (error as AwsLikeError | undefined)?.message ?? "";
+  const firstLine = full.split("\n")[0] ?? "";
+  const message = firstLine.length > 200 ? `${firstLine.slice(0, 200)}…` : firstLine;
   return `${code}${status ? ` (HTTP ${status})` : ""}${message && message !== code ? `: ${message}` : ""}`;
 };
 
@@ -147,7 +175,9 @@ export async function withRetry<T>(
   let throttleAttempts = 0;
   let extraAttempts = 0;
 
+  const cancel = settings.cancel;
   for (;;) {
+    if (cancel?.aborted) throw cancel.reason;
     attempts += 1;
     const controller = new AbortController();
     const timer = setTimeout(() => {
@@ -156,8 +186,9 @@ export async function withRetry<T>(
       controller.abort(timeout);
     }, ATTEMPT_TIMEOUT_MS * scale);
     try {
-      return await call(controller.signal);
+      return await call(cancel ? AbortSignal.any([controller.signal, cancel]) : controller.signal);
     } catch (error) {
+      if (cancel?.aborted) throw cancel.reason;
       const fault = controller.signal.aborted ? "transient" : classify(error);
       const reason = controller.signal.aborted
         ? describeFault(controller.signal.reason)
@@ -170,7 +201,11 @@ export async function withRetry<T>(
         throttleAttempts += 1;
         delay = backoffDelay(throttleAttempts, THROTTLE_BASE_MS * scale, THROTTLE_CAP_MS * scale, random);
         if (now() + delay >= throttleDeadline) {
-          throw gaveUp(what, attempts, now() - started, reason, "throttled until the deadline", error);
+          const why =
+            throttleDeadline === settings.notAfterMs
+              ? "throttled until the step's OIDC token would expire first"
+              : "throttled until the deadline";
+          throw gaveUp(what, attempts, now() - started, reason, why, error);
         }
       } else if (fault === "transient") {
         transientAttempts += 1;

@@ -1,11 +1,20 @@
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { bitbucketEnv, makeCloneDir, ROOT, run, runBuiltPipe, secretPieces } from "../support/pipe.ts";
+import {
+  bitbucketEnv,
+  inStepShell,
+  makeCloneDir,
+  ROOT,
+  runBuiltPipe,
+  runStep,
+  secretPieces,
+  TEST_REPOSITORY,
+} from "../support/pipe.ts";
 import { requireTool } from "../support/tools.ts";
 import { startWorld, type World } from "../world/index.ts";
 
-const REPO = "{aaaaaaaa-0000-4000-8000-000000000001}";
+const REPO = TEST_REPOSITORY;
 let world: World;
 let roleArn: string;
 let clone: { dir: string; remove: () => Promise<void> };
@@ -25,34 +34,16 @@ beforeEach(async () => {
   return () => clone.remove();
 });
 
-async function pipe(variables: Record<string, string | undefined> = {}, tokenOptions = {}) {
-  const token = await world.issuer.token({ repositoryUuid: REPO, ...tokenOptions });
-  const env = bitbucketEnv({
-    cloneDir: clone.dir,
-    token,
-    endpoint: world.endpoint,
-    variables: { AWS_ROLE_ARN: roleArn, ...variables },
-  });
-  return { token, env, result: await runBuiltPipe(env, clone.dir) };
-}
+const pipe = (variables: Record<string, string | undefined> = {}, tokenOptions = {}) =>
+  runStep(world, clone.dir, { AWS_ROLE_ARN: roleArn, ...variables }, tokenOptions);
 
 const outDir = () => path.join(clone.dir, ".aws-oidc");
 const mode = (file: string) => statSync(file).mode & 0o777;
 const sessionOf = (accessKeyId: string) =>
   [...world.sessions.values()].find((s) => s.accessKeyId === accessKeyId);
 
-/** Sources the env file in a real shell with nothing else set, then runs `command` there. */
-function inShell(shell: string, command: string, extra: Record<string, string> = {}) {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: clone.dir,
-    AWS_CONFIG_FILE: "/nonexistent",
-    AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
-    AWS_EC2_METADATA_DISABLED: "true",
-    ...extra,
-  };
-  return run(shell, ["-c", `. ./.aws-oidc/env && ${command}`], { env, cwd: clone.dir });
-}
+const inShell = (shell: string, command: string, extra: Record<string, string> = {}) =>
+  inStepShell(shell, clone.dir, command, extra);
 
 describe("the core flow, static mode", () => {
   it("assumes, verifies and writes working credentials only after both calls", async () => {

@@ -69,6 +69,8 @@ export function run(
     child.on("close", (code, signal) =>
       resolve({ status: code ?? (signal ? 128 : 1), stdout, stderr, output }),
     );
+    // A child that exits before reading its input closes the pipe: that is not the test's failure.
+    child.stdin.on("error", () => {});
     child.stdin.end(options.input ?? "");
   });
 }
@@ -116,4 +118,52 @@ export function secretPieces(token: string, secrets: readonly string[]): string[
   }
   pieces.add(token);
   return [...pieces];
+}
+
+/** The pieces of the test world a step needs; structural, so support code does not import the world. */
+export interface StepWorld {
+  endpoint: string;
+  issuer: { token(options?: Record<string, unknown>): Promise<string> };
+}
+
+export const TEST_REPOSITORY = "{aaaaaaaa-0000-4000-8000-000000000001}";
+
+/** One pipe run in a Bitbucket-like step: a fresh token for `repositoryUuid`, the variables, the built pipe. */
+export async function runStep(
+  world: StepWorld,
+  cloneDir: string,
+  variables: Record<string, string | undefined>,
+  tokenOptions: Record<string, unknown> = {},
+) {
+  const token = await world.issuer.token({ repositoryUuid: TEST_REPOSITORY, ...tokenOptions });
+  const env = bitbucketEnv({ cloneDir, token, endpoint: world.endpoint, variables });
+  return { token, env, result: await runBuiltPipe(env, cloneDir) };
+}
+
+/**
+ * The build container's next script line: `. ./<outputDir>/env && command` in a real shell whose
+ * environment holds nothing AWS of its own (no config files, no metadata service).
+ */
+export function inStepShell(
+  shell: string,
+  cloneDir: string,
+  command: string,
+  extra: Record<string, string> = {},
+  options: { outputDir?: string; uid?: number; gid?: number } = {},
+) {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: cloneDir,
+    AWS_CONFIG_FILE: "/nonexistent",
+    AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
+    AWS_EC2_METADATA_DISABLED: "true",
+    ...extra,
+  };
+  const source = `. ./${options.outputDir ?? ".aws-oidc"}/env`;
+  return run(shell, ["-c", `${source} && ${command}`], {
+    env,
+    cwd: cloneDir,
+    ...(options.uid === undefined ? {} : { uid: options.uid }),
+    ...(options.gid === undefined ? {} : { gid: options.gid }),
+  });
 }

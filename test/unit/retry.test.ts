@@ -1,0 +1,138 @@
+import { describe, expect, it } from "vitest";
+import { isPipeError } from "../../src/errors.ts";
+import { backoffDelay, classify, withRetry } from "../../src/retry.ts";
+
+const awsError = (name: string, status: number, extra: Record<string, unknown> = {}) =>
+  Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status }, ...extra });
+
+/** A clock that only moves when the policy sleeps: the policy's own arithmetic, no real waiting. */
+function fakeTime() {
+  let now = 0;
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    now: () => now,
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+      now += ms;
+    },
+  };
+}
+
+describe("classify", () => {
+  it("tells throttling, transient faults and refusals apart", () => {
+    expect(classify(awsError("Throttling", 400))).toBe("throttle");
+    expect(classify(awsError("Whatever", 429))).toBe("throttle");
+    expect(classify(awsError("ServiceUnavailable", 503))).toBe("transient");
+    expect(classify(awsError("InvalidIdentityTokenException", 400, { Code: "IDPCommunicationError" }))).toBe(
+      "transient",
+    );
+    expect(classify(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }))).toBe("transient");
+    expect(classify(awsError("AccessDenied", 403))).toBe("refused");
+    expect(classify(awsError("InvalidIdentityTokenException", 400, { Code: "InvalidIdentityToken" }))).toBe(
+      "refused",
+    );
+    expect(classify(new TypeError("x is undefined"))).toBe("unknown");
+  });
+});
+
+describe("backoffDelay", () => {
+  it("is full jitter under a capped exponential", () => {
+    expect(backoffDelay(1, 1000, 20_000, () => 0.999)).toBeCloseTo(999);
+    expect(backoffDelay(3, 1000, 20_000, () => 0.5)).toBe(2000);
+    expect(backoffDelay(10, 1000, 20_000, () => 1)).toBe(20_000);
+    expect(backoffDelay(4, 1000, 20_000, () => 0)).toBe(0);
+  });
+});
+
+describe("withRetry", () => {
+  const settings = (time: ReturnType<typeof fakeTime>, extra = {}) => ({
+    maxAttempts: 3,
+    timeScale: 1,
+    notAfterMs: 10_000_000,
+    now: time.now,
+    sleep: time.sleep,
+    random: () => 0.5,
+    ...extra,
+  });
+
+  it("gives a transient fault AWS_MAX_ATTEMPTS attempts, then a transient PipeError", async () => {
+    const time = fakeTime();
+    let calls = 0;
+    const failure = await withRetry(
+      "call",
+      async () => {
+        calls += 1;
+        throw awsError("ServiceUnavailable", 503);
+      },
+      settings(time),
+      () => {},
+    ).catch((e: unknown) => e);
+    expect(calls).toBe(3);
+    expect(isPipeError(failure) && failure.kind).toBe("transient");
+    expect(time.sleeps).toEqual([125, 250]);
+  });
+
+  it("retries throttling beyond AWS_MAX_ATTEMPTS until the 90 s deadline, backing off from ~1 s to ~20 s", async () => {
+    const time = fakeTime();
+    let calls = 0;
+    const failure = await withRetry(
+      "call",
+      async () => {
+        calls += 1;
+        throw awsError("Throttling", 400);
+      },
+      settings(time, { random: () => 1 }),
+      () => {},
+    ).catch((e: unknown) => e);
+    expect(isPipeError(failure) && failure.message).toMatch(/throttled until the deadline/);
+    expect(calls).toBeGreaterThan(3);
+    expect(time.sleeps.slice(0, 6)).toEqual([1000, 2000, 4000, 8000, 16000, 20000]);
+    expect(time.now()).toBeLessThanOrEqual(90_000);
+  });
+
+  it("rethrows a refusal at once", async () => {
+    const time = fakeTime();
+    let calls = 0;
+    const refusal = awsError("AccessDenied", 403);
+    const failure = await withRetry(
+      "call",
+      async () => {
+        calls += 1;
+        throw refusal;
+      },
+      settings(time),
+      () => {},
+    ).catch((e: unknown) => e);
+    expect([calls, failure]).toEqual([1, refusal]);
+  });
+
+  it("stops before the token's expiry", async () => {
+    const time = fakeTime();
+    const failure = await withRetry(
+      "call",
+      async () => {
+        throw awsError("ServiceUnavailable", 503);
+      },
+      settings(time, { maxAttempts: 10, notAfterMs: 300 }),
+      () => {},
+    ).catch((e: unknown) => e);
+    expect(isPipeError(failure) && failure.message).toMatch(/token would expire first/);
+    expect(time.now()).toBeLessThan(300);
+  });
+
+  it("times out a silent attempt and retries it", async () => {
+    let calls = 0;
+    const value = await withRetry(
+      "call",
+      (signal) => {
+        calls += 1;
+        if (calls === 2) return Promise.resolve("ok");
+        return new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+      },
+      { maxAttempts: 3, timeScale: 0.001, notAfterMs: Date.now() + 60_000 },
+      () => {},
+    );
+    expect([value, calls]).toEqual(["ok", 2]);
+  });
+});
