@@ -1,11 +1,12 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation ${AWS::...} placeholders are what these tests look for.
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { PipeError } from "../src/errors.js";
 import { runTemplate, TEMPLATE_USAGE } from "../src/template.js";
 
-const FIXTURE = "/work/shared/fixtures/ip-ranges.sample.json";
+const FIXTURE = fileURLToPath(new URL("./fixtures/ip-ranges.sample.json", import.meta.url));
 const WS_UUID = "12345678-90ab-4cde-8f01-234567890abc";
 const REPO = "{7d3b1e2a-4c5f-4a6b-8c7d-9e0f1a2b3c4d}";
 const REPO2 = "{0a1b2c3d-4e5f-4a6b-9c8d-7e6f5a4b3c2d}";

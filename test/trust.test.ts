@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PipeError } from "../src/errors.js";
@@ -21,7 +22,7 @@ import {
   workspaceFromIssuer,
 } from "../src/trust.js";
 
-const FIXTURE = "/work/shared/fixtures/ip-ranges.sample.json";
+const FIXTURE = fileURLToPath(new URL("./fixtures/ip-ranges.sample.json", import.meta.url));
 const REPO = "{7d3b1e2a-4c5f-4a6b-8c7d-9e0f1a2b3c4d}";
 const REPO2 = "{0a1b2c3d-4e5f-4a6b-9c8d-7e6f5a4b3c2d}";
 const ENV = "{e1e2e3e4-f5f6-4a7b-8c9d-aaaabbbbcccc}";
