@@ -76,6 +76,11 @@ export default defineConfig({
   define: { PIPE_VERSION: JSON.stringify(version) },
   // tsup would otherwise strip `node:` and mark those imports external, as plain ESM imports.
   removeNodeProtocol: false,
+  // The SDK's ES module builds: they tree-shake (no HTTP/2 handler, no unused commands), where the
+  // CommonJS builds esbuild would take by default for Node do not.
+  esbuildOptions(options) {
+    options.mainFields = ["module", "main"];
+  },
   esbuildPlugins: [standIns, builtinsViaRequire],
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const __nodeRequire = __createRequire(import.meta.url); const require = __nodeRequire;",

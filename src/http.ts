@@ -1,8 +1,6 @@
 import http from "node:http";
 import https from "node:https";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { HttpProxyAgent } from "http-proxy-agent";
-import { HttpsProxyAgent } from "https-proxy-agent";
 import { getProxyForUrl } from "proxy-from-env";
 
 /**
@@ -19,13 +17,35 @@ export interface HttpHandlers {
 }
 
 const CONNECT_TIMEOUT_MS = 5_000;
+const PROXY_VARIABLES = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
 
-export function createHttpHandlers(): HttpHandlers {
+type ProxyAgents = {
+  HttpProxyAgent: typeof import("http-proxy-agent").HttpProxyAgent;
+  HttpsProxyAgent: typeof import("https-proxy-agent").HttpsProxyAgent;
+};
+
+/** The proxy agents, loaded only when a proxy is configured: most runs never pay for their code. */
+async function loadProxyAgents(env: NodeJS.ProcessEnv): Promise<ProxyAgents | undefined> {
+  if (!PROXY_VARIABLES.some((name) => env[name])) return undefined;
+  // CommonJS packages: their exports are the default export once bundled.
+  const [httpProxy, httpsProxy] = await Promise.all([
+    import("http-proxy-agent"),
+    import("https-proxy-agent"),
+  ]);
+  return {
+    HttpProxyAgent: httpProxy.default.HttpProxyAgent,
+    HttpsProxyAgent: httpsProxy.default.HttpsProxyAgent,
+  };
+}
+
+export async function createHttpHandlers(env: NodeJS.ProcessEnv = process.env): Promise<HttpHandlers> {
+  const proxyAgents = await loadProxyAgents(env);
   const agents = new Map<string, http.Agent>();
   const handlers = new Map<string, NodeHttpHandler>();
 
   // proxy-from-env reads HTTPS_PROXY/HTTP_PROXY/NO_PROXY (either case) from process.env itself.
-  const proxyFor = (url: string): string | undefined => getProxyForUrl(url) || undefined;
+  const proxyFor = (url: string): string | undefined =>
+    proxyAgents === undefined ? undefined : getProxyForUrl(url) || undefined;
 
   const agentFor = (secure: boolean, proxy: string | undefined): http.Agent => {
     const key = `${secure}|${proxy ?? ""}`;
@@ -33,7 +53,11 @@ export function createHttpHandlers(): HttpHandlers {
     if (agent === undefined) {
       const options = { keepAlive: true, maxSockets: 16 };
       if (proxy === undefined) agent = secure ? new https.Agent(options) : new http.Agent(options);
-      else agent = secure ? new HttpsProxyAgent(proxy, options) : new HttpProxyAgent(proxy, options);
+      else if (proxyAgents !== undefined) {
+        agent = secure
+          ? new proxyAgents.HttpsProxyAgent(proxy, options)
+          : new proxyAgents.HttpProxyAgent(proxy, options);
+      } else agent = secure ? new https.Agent(options) : new http.Agent(options);
       agents.set(key, agent);
     }
     return agent;

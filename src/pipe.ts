@@ -79,7 +79,7 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
   await removeOutputFiles(config.outputDir, config.cloneDir);
   const exposed = artifactsExposing(config.cloneDir, config.outputDir).catch(() => []);
 
-  const handlers = createHttpHandlers();
+  const handlers = await createHttpHandlers();
   const stop = new AbortController();
   const ctx: AwsContext = {
     region: config.region,

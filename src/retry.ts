@@ -220,8 +220,14 @@ export async function withRetry<T>(
           );
         }
         delay = backoffDelay(transientAttempts, TRANSIENT_BASE_MS * scale, TRANSIENT_CAP_MS * scale, random);
+      } else if (fault === "unknown") {
+        // Not an answer from AWS nor a network fault: a bug, never to be reported as a refusal.
+        throw internalError(`${what}: unexpected error: ${describeFault(error)}`, {
+          fix: "This is a bug in the pipe: please report it with the output of a run with DEBUG: true.",
+          cause: error,
+        });
       } else {
-        throw controller.signal.aborted ? controller.signal.reason : error;
+        throw error;
       }
       if (now() + delay >= settings.notAfterMs) {
         throw gaveUp(

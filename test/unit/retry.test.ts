@@ -107,6 +107,47 @@ describe("withRetry", () => {
     expect([calls, failure]).toEqual([1, refusal]);
   });
 
+  it("reports an error that is neither AWS's answer nor a network fault as internal, at once", async () => {
+    const time = fakeTime();
+    let calls = 0;
+    const failure = await withRetry(
+      "call",
+      async () => {
+        calls += 1;
+        throw new TypeError("x is not a constructor");
+      },
+      settings(time),
+      () => {},
+    ).catch((e: unknown) => e);
+    expect(calls).toBe(1);
+    expect(isPipeError(failure) && [failure.kind, failure.message]).toEqual([
+      "internal",
+      "call: unexpected error: TypeError: x is not a constructor",
+    ]);
+  });
+
+  it("stops every call at once when the run is cancelled", async () => {
+    const cancel = new AbortController();
+    let calls = 0;
+    const failure = withRetry(
+      "call",
+      (signal) => {
+        calls += 1;
+        return new Promise((_, reject) =>
+          signal.addEventListener("abort", () => reject(new Error("aborted"))),
+        );
+      },
+      { maxAttempts: 5, timeScale: 1, notAfterMs: Date.now() + 60_000, cancel: cancel.signal },
+      () => {
+        throw new Error("no retry may be announced after a cancellation");
+      },
+    ).catch((e: unknown) => e);
+    const reason = new Error("cancelled");
+    cancel.abort(reason);
+    expect(await failure).toBe(reason);
+    expect(calls).toBe(1);
+  });
+
   it("stops before the token's expiry", async () => {
     const time = fakeTime();
     const failure = await withRetry(
