@@ -24,7 +24,7 @@ beforeEach(async () => {
   return () => clone.remove();
 });
 
-/** RETRY_TIME_SCALE shortens every delay, timeout and deadline of the real policy (README: Testing). */
+/** RETRY_TIME_SCALE shortens every delay, timeout and deadline of the real policy (README: Retries). */
 const FAST = { RETRY_TIME_SCALE: "0.01" };
 const pipe = (variables: Record<string, string | undefined> = {}, tokenOptions = {}) =>
   runStep(world, clone.dir, { AWS_ROLE_ARN: roleArn, ...FAST, ...variables }, tokenOptions);
