@@ -15,6 +15,9 @@ import { runTemplate } from "../src/template.js";
  */
 const work = mkdtempSync(path.join(tmpdir(), "cfn-include-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+// Its cloud assembly goes under `work` too, so the run leaves nothing in the temp folder.
+let apps = 0;
+const newApp = () => new App({ outdir: path.join(work, `cdk.out-${++apps}`) });
 
 const FLAGS = [
   "--workspace",
@@ -29,7 +32,7 @@ function include(argv: string[], file: string) {
   const { output } = runTemplate(argv, {});
   const templateFile = path.join(work, file);
   writeFileSync(templateFile, output);
-  const stack = new Stack(new App(), "Deploy");
+  const stack = new Stack(newApp(), "Deploy");
   const included = new CfnInclude(stack, "Bitbucket", { templateFile });
   return { included, synthesized: Template.fromStack(stack) };
 }
@@ -85,7 +88,7 @@ describe("the template, read by aws-cdk-lib's CfnInclude", () => {
     broken.Resources.DeploymentRole.Properties.RoleName = { "Fn::Sub": "${NotDefined}-deploy" };
     const templateFile = path.join(work, "broken.json");
     writeFileSync(templateFile, JSON.stringify(broken));
-    expect(() => new CfnInclude(new Stack(new App(), "Broken"), "Bitbucket", { templateFile })).toThrow(
+    expect(() => new CfnInclude(new Stack(newApp(), "Broken"), "Bitbucket", { templateFile })).toThrow(
       /NotDefined/,
     );
   });

@@ -1,13 +1,14 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { renderDockerEnvFile, renderEnvFile, shellQuote } from "../../src/outputs/shell.ts";
 import { requireTool } from "../support/tools.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "quote-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Sources the rendered file in a real shell and reads the variables back, NUL-separated. */
 function roundTrip(shell: string, values: string[]): string[] {
