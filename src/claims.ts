@@ -1,20 +1,20 @@
 import { claimLines } from "./diagnose.js";
 import { inputError } from "./errors.js";
-import { readStepToken } from "./token.js";
+import { readStepClaims } from "./token.js";
 import { conditionForClaims, issuerHostPath, trustPolicyDocument } from "./trust.js";
 
 /**
  * The `claims` command: the token's non-secret claims and the trust-policy Condition that admits
  * this step, for building a role before the first real run. Calls nothing.
  */
-export function runClaims(env: NodeJS.ProcessEnv, nowMs: number, args: readonly string[] = []): string {
+export function runClaims(env: NodeJS.ProcessEnv, args: readonly string[] = []): string {
   const json = args.join(" ").replace("=", " ") === "--format json";
   if (args.length > 0 && !json && args.join(" ").replace("=", " ") !== "--format text") {
     throw inputError(`claims: unknown arguments ${JSON.stringify(args.join(" "))}.`, {
       fix: "Use `claims` or `claims --format json`.",
     });
   }
-  const { claims } = readStepToken(env, nowMs);
+  const claims = readStepClaims(env);
   const condition = conditionForClaims(claims);
   if (json) return `${JSON.stringify({ claims, condition }, null, 2)}\n`;
   const policy = trustPolicyDocument(

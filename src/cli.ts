@@ -69,7 +69,7 @@ export async function main(
         await runPipe({ env, cwd, log, now: Date.now });
         return undefined;
       case "claims":
-        process.stdout.write(runClaims(env, Date.now(), rest));
+        process.stdout.write(runClaims(env, rest));
         return undefined;
       case "template": {
         const { runTemplate } = await import("./template.js");

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { stringify } from "yaml";
 import { inputError, isPipeError } from "./errors.js";
-import { readStepToken } from "./token.js";
+import { readStepClaims } from "./token.js";
 import {
   issuerHostPath,
   issuerUrl,
@@ -234,7 +234,6 @@ function oneOf<T extends string>(
 export function parseTemplateOptions(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
-  nowMs: number,
   readFile: (path: string) => string = (path) => readFileSync(path, "utf8"),
 ): TemplateOptions {
   const { values, problems } = parseArgs(argv);
@@ -275,7 +274,7 @@ export function parseTemplateOptions(
 
   if (first("from-token") === "true") {
     try {
-      const { claims } = readStepToken(env, nowMs);
+      const claims = readStepClaims(env);
       const tokenWorkspace = workspaceFromIssuer(claims.iss);
       const audienceUuid = (Array.isArray(claims.aud) ? claims.aud : [claims.aud])
         .map((aud) => /^ari:cloud:bitbucket::workspace\/(.+)$/.exec(aud)?.[1])
@@ -662,7 +661,7 @@ export function runTemplate(
   readFile: (path: string) => string = (path) => readFileSync(path, "utf8"),
 ): TemplateResult {
   if (argv.includes("--help") || argv.includes("-h")) return { output: TEMPLATE_USAGE, warnings: [] };
-  const options = parseTemplateOptions(argv, env, Date.now(), readFile);
+  const options = parseTemplateOptions(argv, env, readFile);
   const { template, warnings } = buildTemplate(options);
   const output =
     options.format === "json"

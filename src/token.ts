@@ -78,14 +78,25 @@ export interface StepToken {
   readonly claims: Claims;
 }
 
-/** The token from the environment, decoded and checked for expiry. */
-export function readStepToken(env: NodeJS.ProcessEnv, nowMs: number): StepToken {
+function tokenFrom(env: NodeJS.ProcessEnv): string {
   const value = env[TOKEN_VARIABLE]?.trim();
   if (!value) {
     throw inputError(`${TOKEN_VARIABLE} is not set: this step has no OIDC token.`, {
       fix: "Add `oidc: true` to the step in bitbucket-pipelines.yml (self-hosted runners: pass the token in).",
     });
   }
+  return value;
+}
+
+/**
+ * Only the claims, whatever the expiry: `claims` and `template --from-token` describe the step,
+ * and a token that has just expired describes it as well as a fresh one.
+ */
+export const readStepClaims = (env: NodeJS.ProcessEnv): Claims => decodeClaims(tokenFrom(env));
+
+/** The token from the environment, decoded and checked for expiry. */
+export function readStepToken(env: NodeJS.ProcessEnv, nowMs: number): StepToken {
+  const value = tokenFrom(env);
   const claims = decodeClaims(value);
   const left = secondsLeft(claims, nowMs);
   if (left <= 0) {

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { bitbucketEnv, makeCloneDir, run, runBuiltPipe, secretPieces } from "../support/pipe.ts";
+import { makeCloneDir, run, runStep, secretPieces, TEST_REPOSITORY } from "../support/pipe.ts";
 import { requireTool } from "../support/tools.ts";
 import { wheel } from "../world/archives.ts";
 import {
@@ -19,7 +19,7 @@ import {
   type World,
 } from "../world/index.ts";
 
-const REPO = "{aaaaaaaa-0000-4000-8000-000000000001}";
+const REPO = TEST_REPOSITORY;
 const DOMAIN = "acme";
 const REPOSITORY = "store";
 const ALL_TOOLS = "npm,pnpm,yarn,pip,uv,poetry,twine,maven,gradle,nuget";
@@ -61,21 +61,14 @@ const sessionOf = (accessKeyId: string | undefined) =>
   [...world.sessions.values()].find((s) => s.accessKeyId === accessKeyId);
 
 async function pipe(variables: Record<string, string | undefined> = {}) {
-  const token = await world.issuer.token({ repositoryUuid: REPO });
-  const env = bitbucketEnv({
-    cloneDir: clone.dir,
-    token,
-    endpoint: world.endpoint,
-    variables: {
-      AWS_ROLE_ARN: roleArn,
-      CODEARTIFACT_DOMAIN: DOMAIN,
-      CODEARTIFACT_REPOSITORY: REPOSITORY,
-      ...variables,
-    },
-  });
   const started = Date.now();
-  const result = await runBuiltPipe(env, clone.dir);
-  return { token, env, result, ms: Date.now() - started };
+  const step = await runStep(world, clone.dir, {
+    AWS_ROLE_ARN: roleArn,
+    CODEARTIFACT_DOMAIN: DOMAIN,
+    CODEARTIFACT_REPOSITORY: REPOSITORY,
+    ...variables,
+  });
+  return { ...step, ms: Date.now() - started };
 }
 
 /** The CodeArtifact token the pipe wrote to the env file. */

@@ -11,10 +11,11 @@ import {
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { trustCondition, trustPolicyDocument } from "../../src/trust.ts";
-import { inStepShell, makeCloneDir, PIPE, ROOT, run, runStep, TEST_REPOSITORY } from "../support/pipe.ts";
-import { startWorld, type World } from "../world/index.ts";
+import { inStepShell, PIPE, ROOT, run, runStep, TEST_REPOSITORY } from "../support/pipe.ts";
+import { useStepWorld } from "../support/stepWorld.ts";
+import type { World } from "../world/index.ts";
 
 let world: World;
 let roleArn: string;
@@ -22,31 +23,23 @@ let longRoleArn: string;
 let otherAccountRole: string;
 let clone: { dir: string; remove: () => Promise<void> };
 
-beforeAll(async () => {
-  world = await startWorld();
-  roleArn = world.allowRepository(TEST_REPOSITORY, { roleName: "deploy" });
-  otherAccountRole = world.allowRepository(TEST_REPOSITORY, { roleName: "deploy", account: "222222222222" });
-  longRoleArn = "arn:aws:iam::111111111111:role/long-sessions";
-  const condition = trustCondition({
-    issuer: world.issuer.url,
-    audience: world.issuer.audience,
-    repositoryUuids: [TEST_REPOSITORY],
-  });
-  world.addRole({
-    arn: longRoleArn,
-    trustPolicy: trustPolicyDocument(world.providerArn(), condition),
-    maxSessionDuration: 43200,
-  });
-});
-afterAll(async () => {
-  await world?.close();
-});
-beforeEach(async () => {
-  world.clearRequests();
-  world.clearFaults();
-  clone = await makeCloneDir();
-  return () => clone.remove();
-});
+useStepWorld(
+  (s) => ({ world, roleArn, clone } = s),
+  (w) => {
+    otherAccountRole = w.allowRepository(TEST_REPOSITORY, { roleName: "deploy", account: "222222222222" });
+    longRoleArn = "arn:aws:iam::111111111111:role/long-sessions";
+    const condition = trustCondition({
+      issuer: w.issuer.url,
+      audience: w.issuer.audience,
+      repositoryUuids: [TEST_REPOSITORY],
+    });
+    w.addRole({
+      arn: longRoleArn,
+      trustPolicy: trustPolicyDocument(w.providerArn(), condition),
+      maxSessionDuration: 43200,
+    });
+  },
+);
 
 const pipe = (variables: Record<string, string | undefined> = {}, tokenOptions = {}) =>
   runStep(world, clone.dir, { AWS_ROLE_ARN: roleArn, ...variables }, tokenOptions);

@@ -1,38 +1,25 @@
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   bitbucketEnv,
   inStepShell,
-  makeCloneDir,
   ROOT,
   runBuiltPipe,
   runStep,
   secretPieces,
   TEST_REPOSITORY,
 } from "../support/pipe.ts";
+import { useStepWorld } from "../support/stepWorld.ts";
 import { requireTool } from "../support/tools.ts";
-import { startWorld, type World } from "../world/index.ts";
+import type { World } from "../world/index.ts";
 
-const REPO = TEST_REPOSITORY;
+const _REPO = TEST_REPOSITORY;
 let world: World;
 let roleArn: string;
 let clone: { dir: string; remove: () => Promise<void> };
 
-beforeAll(async () => {
-  world = await startWorld();
-  roleArn = world.allowRepository(REPO, { roleName: "deploy" });
-});
-afterAll(async () => {
-  await world?.close();
-});
-beforeEach(async () => {
-  world.clearRequests();
-  world.clearFaults();
-  await clone?.remove();
-  clone = await makeCloneDir();
-  return () => clone.remove();
-});
+useStepWorld((s) => ({ world, roleArn, clone } = s));
 
 const pipe = (variables: Record<string, string | undefined> = {}, tokenOptions = {}) =>
   runStep(world, clone.dir, { AWS_ROLE_ARN: roleArn, ...variables }, tokenOptions);

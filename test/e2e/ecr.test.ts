@@ -7,32 +7,19 @@ import { readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { docker, dockerEngine, exec, requireEngine } from "../support/docker.ts";
-import { makeCloneDir, runStep, secretPieces, TEST_REPOSITORY } from "../support/pipe.ts";
+import { runStep, secretPieces, TEST_REPOSITORY } from "../support/pipe.ts";
+import { useStepWorld } from "../support/stepWorld.ts";
 import { requireTool } from "../support/tools.ts";
 import { type DockerRegistry, startDockerRegistry } from "../world/dockerRegistry.ts";
-import { startWorld, type World } from "../world/index.ts";
+import type { World } from "../world/index.ts";
 
 let world: World;
 let roleArn: string;
 let clone: { dir: string; remove: () => Promise<void> };
 
-beforeAll(async () => {
-  world = await startWorld();
-  roleArn = world.allowRepository(TEST_REPOSITORY, { roleName: "deploy" });
-});
-afterAll(async () => {
-  await world?.close();
-});
-beforeEach(async () => {
-  world.clearRequests();
-  world.clearFaults();
-  world.setLatency(0);
-  world.ecr.setProxyEndpoint(undefined);
-  clone = await makeCloneDir();
-  return () => clone.remove();
-});
+useStepWorld((s) => ({ world, roleArn, clone } = s));
 
 const pipe = (variables: Record<string, string | undefined> = {}, tokenOptions = {}) =>
   runStep(world, clone.dir, { AWS_ROLE_ARN: roleArn, ECR_LOGIN: "true", ...variables }, tokenOptions);
@@ -98,20 +85,16 @@ describe("ECR_LOGIN", () => {
   });
 
   it("is refused with exit 3 naming ecr:GetAuthorizationToken, and writes nothing", async () => {
-    world.ecr.denyRole(roleArn);
-    try {
-      const { result } = await pipe();
-      expect(result.status, result.output).toBe(3);
-      const last = result.stdout.trimEnd().split("\n").at(-1) ?? "";
-      expect(last).toMatch(/^✖ .*ecr:GetAuthorizationToken/);
-      expect(result.stdout).toMatch(/AccessDeniedException/);
-      for (const file of ["env", "docker.env", "docker/config.json", "outputs.json"]) {
-        expect(() => statSync(path.join(outDir(), file)), file).toThrow();
-      }
-    } finally {
-      world.ecr.denyRole("arn:aws:iam::000000000000:role/nobody");
-      // The world has no "allow again": use a role of its own for the other tests.
-      roleArn = world.allowRepository(TEST_REPOSITORY, { roleName: `deploy-${Date.now()}` });
+    // A role of its own: the world has no "allow again" for the shared one.
+    const denied = world.allowRepository(TEST_REPOSITORY, { roleName: "no-ecr" });
+    world.ecr.denyRole(denied);
+    const { result } = await pipe({ AWS_ROLE_ARN: denied });
+    expect(result.status, result.output).toBe(3);
+    const last = result.stdout.trimEnd().split("\n").at(-1) ?? "";
+    expect(last).toMatch(/^✖ .*ecr:GetAuthorizationToken/);
+    expect(result.stdout).toMatch(/AccessDeniedException/);
+    for (const file of ["env", "docker.env", "docker/config.json", "outputs.json"]) {
+      expect(() => statSync(path.join(outDir(), file)), file).toThrow();
     }
   });
 

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { bitbucketEnv, makeCloneDir, ROOT, run, runBuiltPipe, secretPieces } from "../support/pipe.ts";
+import { makeCloneDir, ROOT, run, runStep, secretPieces, TEST_REPOSITORY } from "../support/pipe.ts";
 import { requireTool } from "../support/tools.ts";
 import { startWorld, type World } from "../world/index.ts";
 
@@ -11,7 +11,7 @@ import { startWorld, type World } from "../world/index.ts";
  * JavaScript's default chain run in a shell that sourced only the env file.
  */
 
-const REPO = "{aaaaaaaa-0000-4000-8000-000000000001}";
+const REPO = TEST_REPOSITORY;
 const SESSION = "bitbucket-web-app-42";
 const SDK = path.join(ROOT, "test/support/sdk-identity.mjs");
 const assumed = (account: string, name: string) => `arn:aws:sts::${account}:assumed-role/${name}/${SESSION}`;
@@ -81,16 +81,8 @@ beforeEach(async () => {
   return () => clone.remove();
 });
 
-async function pipe(variables: Record<string, string | undefined> = {}) {
-  const token = await world.issuer.token({ repositoryUuid: REPO });
-  const env = bitbucketEnv({
-    cloneDir: clone.dir,
-    token,
-    endpoint: world.endpoint,
-    variables: { AWS_ROLE_ARN: mainRole, ...variables },
-  });
-  return { token, result: await runBuiltPipe(env, clone.dir) };
-}
+const pipe = (variables: Record<string, string | undefined> = {}) =>
+  runStep(world, clone.dir, { AWS_ROLE_ARN: mainRole, ...variables });
 
 const outDir = () => path.join(clone.dir, ".aws-oidc");
 const read = (file: string) => readFileSync(path.join(outDir(), file), "utf8");

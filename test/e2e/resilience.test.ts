@@ -1,28 +1,16 @@
 import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { makeCloneDir, runStep, secretPieces, TEST_REPOSITORY } from "../support/pipe.ts";
+import { describe, expect, it } from "vitest";
+import { runStep, secretPieces, TEST_REPOSITORY } from "../support/pipe.ts";
 import { startProxy } from "../support/proxy.ts";
-import { startWorld, type World } from "../world/index.ts";
+import { useStepWorld } from "../support/stepWorld.ts";
+import type { World } from "../world/index.ts";
 
 let world: World;
 let roleArn: string;
 let clone: { dir: string; remove: () => Promise<void> };
 
-beforeAll(async () => {
-  world = await startWorld();
-  roleArn = world.allowRepository(TEST_REPOSITORY, { roleName: "deploy" });
-});
-afterAll(async () => {
-  await world?.close();
-});
-beforeEach(async () => {
-  world.clearRequests();
-  world.clearFaults();
-  world.setThrottle(undefined);
-  clone = await makeCloneDir();
-  return () => clone.remove();
-});
+useStepWorld((s) => ({ world, roleArn, clone } = s));
 
 /** RETRY_TIME_SCALE shortens every delay, timeout and deadline of the real policy (README: Retries). */
 const FAST = { RETRY_TIME_SCALE: "0.01" };

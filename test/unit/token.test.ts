@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeClaims, readStepToken } from "../../src/token.ts";
+import { decodeClaims, readStepClaims, readStepToken } from "../../src/token.ts";
 
 const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 const jwt = (claims: Record<string, unknown>) =>
@@ -55,5 +55,11 @@ describe("token", () => {
       readStepToken({ BITBUCKET_STEP_OIDC_TOKEN: jwt({ ...claims, exp: now / 1000 - 5 }) }, now),
     ).toThrow(/expired at .* \(5 s ago\)/);
     expect(readStepToken({ BITBUCKET_STEP_OIDC_TOKEN: jwt(claims) }, now).claims.sub).toBe(claims.sub);
+  });
+
+  it("reads the claims of an expired token for claims and template --from-token", () => {
+    const expired = { ...claims, exp: now / 1000 - 5 };
+    expect(readStepClaims({ BITBUCKET_STEP_OIDC_TOKEN: jwt(expired) })).toEqual(expired);
+    expect(() => readStepClaims({})).toThrow(/BITBUCKET_STEP_OIDC_TOKEN is not set/);
   });
 });
