@@ -97,11 +97,15 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
     if (proxy !== undefined) log.info(`Using the proxy ${new URL(proxy).host} for AWS calls.`);
     // The main role, every profile's role and the chain; `defaults` are the default credentials
     // (the chained role's when chaining): what verification and the features use.
+    // The features' code loads while the assume is on the wire.
+    const featuresLoaded = featuresFor(config);
+    // Awaited below; if the assume fails first, a failed load must not surface as an unhandled rejection.
+    featuresLoaded.catch(() => {});
     const session = await assumeRoles(ctx, config, token, log);
     const defaults = session.defaults;
 
     let accountId = accountOf(defaults.assumedRoleArn) ?? accountOf(defaults.roleArn) ?? "";
-    const features = await featuresFor(config);
+    const features = await featuresLoaded;
     // Everything after the assume runs concurrently: one more round trip in all, not one per call.
     // The first failure stops the others: no request and no warning after the ✖ line.
     const [identity, ...featureContributions] = await allOrCancel(
