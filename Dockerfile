@@ -36,9 +36,9 @@ LABEL org.opencontainers.image.title="bitbucket-aws-oidc" \
       org.opencontainers.image.vendor="bitbucket-aws-oidc" \
       org.opencontainers.image.base.name="gcr.io/distroless/nodejs24-debian12"
 
-# dist/ is self-contained (one bundle, no node_modules). package.json is there only for its
-# "type": "module": without it Node parses every chunk twice to detect that it is ESM.
-COPY package.json pipe.yml /opt/bitbucket-aws-oidc/
+# dist/ is self-contained: one bundle, no node_modules, and its own package.json ("type":
+# "module") so that Node neither guesses the chunks' module type nor parses them twice.
+COPY pipe.yml /opt/bitbucket-aws-oidc/
 COPY dist/ /opt/bitbucket-aws-oidc/dist/
 
 # Node's compile cache, made now from the code the pipe runs, so that each step starts from

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { defineConfig, type Options } from "tsup";
 
@@ -74,6 +74,11 @@ export default defineConfig({
   minify: true,
   sourcemap: false,
   define: { PIPE_VERSION: JSON.stringify(version) },
+  // dist/ is all the pipe needs: its own package.json marks the chunks as ES modules, so Node
+  // neither guesses nor parses them twice, wherever dist/ is copied.
+  async onSuccess() {
+    writeFileSync("dist/package.json", `${JSON.stringify({ type: "module" })}\n`);
+  },
   // tsup would otherwise strip `node:` and mark those imports external, as plain ESM imports.
   removeNodeProtocol: false,
   // The SDK's ES module builds: they tree-shake (no HTTP/2 handler, no unused commands), where the
