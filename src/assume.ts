@@ -46,6 +46,15 @@ function credentialsFrom(answer: { Credentials?: StsCredentials | undefined }, w
   };
 }
 
+/** AWS_SESSION_POLICY and AWS_SESSION_POLICY_ARNS as both assume calls take them. */
+const sessionPolicyParams = (request: {
+  policy?: string | undefined;
+  policyArns?: string[] | undefined;
+}) => ({
+  ...(request.policy === undefined ? {} : { Policy: request.policy }),
+  ...(request.policyArns?.length ? { PolicyArns: request.policyArns.map((arn) => ({ arn })) } : {}),
+});
+
 /** sts:AssumeRoleWithWebIdentity: unsigned, the step's token is the proof. */
 export async function assumeRoleWithWebIdentity(
   ctx: AwsContext,
@@ -58,8 +67,7 @@ export async function assumeRoleWithWebIdentity(
     RoleSessionName: request.sessionName,
     WebIdentityToken: request.token,
     DurationSeconds: request.durationSeconds,
-    ...(request.policy === undefined ? {} : { Policy: request.policy }),
-    ...(request.policyArns?.length ? { PolicyArns: request.policyArns.map((arn) => ({ arn })) } : {}),
+    ...sessionPolicyParams(request),
   });
   const answer = await withRetry(
     "sts:AssumeRoleWithWebIdentity",
@@ -95,8 +103,7 @@ export async function assumeRole(
     RoleSessionName: request.sessionName,
     DurationSeconds: request.durationSeconds,
     ...(request.externalId === undefined ? {} : { ExternalId: request.externalId }),
-    ...(request.policy === undefined ? {} : { Policy: request.policy }),
-    ...(request.policyArns?.length ? { PolicyArns: request.policyArns.map((arn) => ({ arn })) } : {}),
+    ...sessionPolicyParams(request),
   });
   const answer = await withRetry(
     "sts:AssumeRole",

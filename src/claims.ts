@@ -8,8 +8,9 @@ import { conditionForClaims, issuerHostPath, trustPolicyDocument } from "./trust
  * this step, for building a role before the first real run. Calls nothing.
  */
 export function runClaims(env: NodeJS.ProcessEnv, args: readonly string[] = []): string {
-  const json = args.join(" ").replace("=", " ") === "--format json";
-  if (args.length > 0 && !json && args.join(" ").replace("=", " ") !== "--format text") {
+  const format = args.join(" ").replace("=", " ");
+  const json = format === "--format json";
+  if (args.length > 0 && !json && format !== "--format text") {
     throw inputError(`claims: unknown arguments ${JSON.stringify(args.join(" "))}.`, {
       fix: "Use `claims` or `claims --format json`.",
     });

@@ -7,6 +7,7 @@ import {
   internalError,
   isPipeError,
   type PipeError,
+  REPORT_A_BUG,
 } from "./errors.js";
 import { createLog, type Log } from "./log.js";
 import { removeOutputFiles } from "./outputs/files.js";
@@ -37,7 +38,7 @@ function report(log: Log, error: unknown, debug: boolean): ErrorKind {
   const failure: PipeError = isPipeError(error)
     ? error
     : internalError(`Unexpected error: ${error instanceof Error ? error.message : String(error)}`, {
-        fix: "This is a bug in the pipe: please report it with the output of a run with DEBUG: true.",
+        fix: REPORT_A_BUG,
       });
   const summary = failure instanceof InputErrors ? failure.problems.join(" ") : failure.message;
   if (failure.details.length > 0 && !(failure instanceof InputErrors && failure.problems.length === 1)) {

@@ -30,11 +30,14 @@ export function claimLines(claims: Claims): string[] {
   return lines;
 }
 
-export function conditionLines(claims: Claims): string[] {
-  return JSON.stringify({ Condition: conditionForClaims(claims) }, null, 2)
+/** A policy fragment as indented log lines. */
+export const jsonLines = (value: unknown): string[] =>
+  JSON.stringify(value, null, 2)
     .split("\n")
     .map((line) => `  ${line}`);
-}
+
+export const conditionLines = (claims: Claims): string[] =>
+  jsonLines({ Condition: conditionForClaims(claims) });
 
 function webIdentityCauses(code: string, message: string, claims: Claims, roleArn: string): string[] {
   const provider = `arn:aws:iam::<account>:oidc-provider/${issuerHostPath(claims.iss)}`;

@@ -52,3 +52,19 @@ export class InputErrors extends PipeError {
 }
 
 export const isPipeError = (value: unknown): value is PipeError => value instanceof PipeError;
+
+/** The fix of every error that can only be a bug of ours. */
+export const REPORT_A_BUG =
+  "This is a bug in the pipe: please report it with the output of a run with DEBUG: true.";
+
+/** The same error with another message or more detail lines: kind, fix and cause are kept. */
+export function amend(
+  error: PipeError,
+  change: { message?: string; details?: readonly string[] },
+): PipeError {
+  return new PipeError(error.kind, change.message ?? error.message, {
+    details: change.details ?? error.details,
+    ...(error.fix === undefined ? {} : { fix: error.fix }),
+    cause: error.cause,
+  });
+}

@@ -27,11 +27,8 @@ export interface Feature {
 /** The features this configuration turns on, loaded only when asked for (a plain run never evaluates their code). */
 export async function featuresFor(config: Config): Promise<Feature[]> {
   const features: Array<Promise<Feature>> = [];
-  // Each feature module is added here with a dynamic import, e.g.
-  // if (config.ecr !== undefined) features.push(import("./ecr.js").then((m) => m.ecrFeature));
   if (config.codeartifact !== undefined)
     features.push(import("./codeartifact/index.js").then((m) => m.codeArtifactFeature));
   if (config.ecr !== undefined) features.push(import("./ecr.js").then((m) => m.ecrFeature));
-  void config;
   return Promise.all(features);
 }

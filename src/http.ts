@@ -40,27 +40,20 @@ async function loadProxyAgents(env: NodeJS.ProcessEnv): Promise<ProxyAgents | un
 
 export async function createHttpHandlers(env: NodeJS.ProcessEnv = process.env): Promise<HttpHandlers> {
   const proxyAgents = await loadProxyAgents(env);
-  const agents = new Map<string, http.Agent>();
-  const handlers = new Map<string, NodeHttpHandler>();
+  const handlers = new Map<string, { handler: NodeHttpHandler; agent: http.Agent }>();
 
   // proxy-from-env reads HTTPS_PROXY/HTTP_PROXY/NO_PROXY (either case) from process.env itself.
   const proxyFor = (url: string): string | undefined =>
     proxyAgents === undefined ? undefined : getProxyForUrl(url) || undefined;
 
-  const agentFor = (secure: boolean, proxy: string | undefined): http.Agent => {
-    const key = `${secure}|${proxy ?? ""}`;
-    let agent = agents.get(key);
-    if (agent === undefined) {
-      const options = { keepAlive: true, maxSockets: 16 };
-      if (proxy === undefined) agent = secure ? new https.Agent(options) : new http.Agent(options);
-      else if (proxyAgents !== undefined) {
-        agent = secure
-          ? new proxyAgents.HttpsProxyAgent(proxy, options)
-          : new proxyAgents.HttpProxyAgent(proxy, options);
-      } else agent = secure ? new https.Agent(options) : new http.Agent(options);
-      agents.set(key, agent);
+  const makeAgent = (secure: boolean, proxy: string | undefined): http.Agent => {
+    const options = { keepAlive: true, maxSockets: 16 };
+    if (proxy !== undefined && proxyAgents !== undefined) {
+      return secure
+        ? new proxyAgents.HttpsProxyAgent(proxy, options)
+        : new proxyAgents.HttpProxyAgent(proxy, options);
     }
-    return agent;
+    return secure ? new https.Agent(options) : new http.Agent(options);
   };
 
   return {
@@ -69,19 +62,20 @@ export async function createHttpHandlers(env: NodeJS.ProcessEnv = process.env): 
       const secure = new URL(url).protocol === "https:";
       const proxy = proxyFor(url);
       const key = `${secure}|${proxy ?? ""}`;
-      let handler = handlers.get(key);
-      if (handler === undefined) {
-        const agent = agentFor(secure, proxy);
-        handler = new NodeHttpHandler({
+      let entry = handlers.get(key);
+      if (entry === undefined) {
+        const agent = makeAgent(secure, proxy);
+        const handler = new NodeHttpHandler({
           connectionTimeout: CONNECT_TIMEOUT_MS,
           ...(secure ? { httpsAgent: agent as https.Agent } : { httpAgent: agent }),
         });
-        handlers.set(key, handler);
+        entry = { handler, agent };
+        handlers.set(key, entry);
       }
-      return handler;
+      return entry.handler;
     },
     destroy() {
-      for (const agent of agents.values()) agent.destroy();
+      for (const { agent } of handlers.values()) agent.destroy();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { internalError, transientError } from "./errors.js";
+import { internalError, REPORT_A_BUG, transientError } from "./errors.js";
 
 /**
  * One retry policy for every AWS call (the SDK's own retryer is off: maxAttempts 1 on every
@@ -223,7 +223,7 @@ export async function withRetry<T>(
       } else if (fault === "unknown") {
         // Not an answer from AWS nor a network fault: a bug, never to be reported as a refusal.
         throw internalError(`${what}: unexpected error: ${describeFault(error)}`, {
-          fix: "This is a bug in the pipe: please report it with the output of a run with DEBUG: true.",
+          fix: REPORT_A_BUG,
           cause: error,
         });
       } else {

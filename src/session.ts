@@ -1,8 +1,8 @@
 import { type AssumedRole, assumeRole, assumeRoleWithWebIdentity } from "./assume.js";
 import type { AwsContext } from "./aws.js";
 import { type Config, VARIABLES } from "./config.js";
-import { callRefusal, webIdentityRefusal } from "./diagnose.js";
-import { isPipeError, PipeError } from "./errors.js";
+import { callRefusal, jsonLines, webIdentityRefusal } from "./diagnose.js";
+import { amend, isPipeError, type PipeError } from "./errors.js";
 import type { Log } from "./log.js";
 import type { NamedRole } from "./outputs/profiles.js";
 import { errorCode } from "./retry.js";
@@ -34,11 +34,7 @@ export const CHAINED_MAX_SECONDS = 3600;
 
 /** Prefixes a pipe error's message (e.g. a transient give-up) with the role it concerns. */
 const about = (prefix: string, error: PipeError): PipeError =>
-  new PipeError(error.kind, `${prefix}: ${error.message}`, {
-    details: error.details,
-    ...(error.fix === undefined ? {} : { fix: error.fix }),
-    cause: error.cause,
-  });
+  amend(error, { message: `${prefix}: ${error.message}` });
 
 function chainRefusal(error: unknown, config: Config, main: AssumedRole, chainRoleArn: string): PipeError {
   const code = errorCode(error);
@@ -74,9 +70,7 @@ function chainRefusal(error: unknown, config: Config, main: AssumedRole, chainRo
     `Let ${chainRoleArn} trust ${main.roleArn} for sts:AssumeRole (the statement above), and allow ${main.roleArn} to call sts:AssumeRole on it.`,
     [
       "The chained role's trust policy must have a statement like:",
-      ...JSON.stringify(statement, null, 2)
-        .split("\n")
-        .map((line) => `  ${line}`),
+      ...jsonLines(statement),
       "Likely causes:",
       ...causes.map((cause) => `  - ${cause}`),
     ],
@@ -193,14 +187,12 @@ export async function assumeRoles(
   const [failure, ...others] = failures;
   if (failure !== undefined) {
     if (others.length === 0 || !isPipeError(failure)) throw failure;
-    throw new PipeError(failure.kind, failure.message, {
+    throw amend(failure, {
       details: [
         ...failure.details,
         "Also failed:",
         ...others.map((other) => `  - ${other instanceof Error ? other.message : String(other)}`),
       ],
-      ...(failure.fix === undefined ? {} : { fix: failure.fix }),
-      cause: failure.cause,
     });
   }
   const [main, chained] = (first as PromiseFulfilledResult<[AssumedRole, AssumedRole | undefined]>).value;

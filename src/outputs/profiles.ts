@@ -127,11 +127,12 @@ export function renderAwsCredentials(run: ProfileRun): string {
   ]);
 }
 
+/** The static keys: exported in static plain runs, unset wherever something else must win. */
+export const KEY_VARIABLES = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] as const;
+
 /** Variables a profile run must clear: any of them would override or confuse the profile a user picks. */
 export const PROFILE_RUN_UNSET = [
-  "AWS_ACCESS_KEY_ID",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN",
+  ...KEY_VARIABLES,
   "AWS_ROLE_ARN",
   "AWS_WEB_IDENTITY_TOKEN_FILE",
   "AWS_ROLE_SESSION_NAME",

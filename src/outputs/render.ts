@@ -6,6 +6,7 @@ import {
   CONFIG_FILE,
   CREDENTIALS_FILE,
   isProfileRun,
+  KEY_VARIABLES,
   type NamedRole,
   profileRunOutputs,
 } from "./profiles.js";
@@ -25,8 +26,6 @@ export interface Contribution {
 }
 
 export const TOKEN_FILE = "web-identity-token";
-
-const CREDENTIAL_VARIABLES = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] as const;
 
 export interface CoreOutputs {
   config: Config;
@@ -115,7 +114,7 @@ export function coreContribution(core: CoreOutputs): Contribution {
   const credentials: EnvEntry[] =
     config.mode === "static"
       ? keys
-      : [...CREDENTIAL_VARIABLES, "AWS_PROFILE"].map((name) => ({ name, unset: true as const }));
+      : [...KEY_VARIABLES, "AWS_PROFILE"].map((name) => ({ name, unset: true as const }));
   return {
     env: [...region, ...identity, ...credentials],
     // Static keys are enough for a container; web-identity needs the token file mounted at the same path.
