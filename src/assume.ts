@@ -1,15 +1,8 @@
-import {
-  AssumeRoleCommand,
-  type AssumeRoleCommandOutput,
-  AssumeRoleWithWebIdentityCommand,
-  GetCallerIdentityCommand,
-  STSClient,
-} from "@aws-sdk/client-sts";
-import { type AwsContext, type Credentials, clientSettings } from "./aws.js";
+import type { AwsContext, Credentials } from "./aws.js";
+import { stsEndpoint } from "./endpoints.js";
 import { internalError } from "./errors.js";
-import { errorCode, withRetry } from "./retry.js";
-
-type StsCredentials = NonNullable<AssumeRoleCommandOutput["Credentials"]>;
+import { errorCode, type RetryOptions, withRetry } from "./retry.js";
+import { callSts, type StsRequest, xmlText } from "./sts.js";
 
 export interface AssumedRole {
   roleArn: string;
@@ -33,26 +26,43 @@ export interface Identity {
   userId: string;
 }
 
-function credentialsFrom(answer: { Credentials?: StsCredentials | undefined }, what: string): Credentials {
-  const c = answer.Credentials;
-  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+function credentialsFrom(result: string, what: string): Credentials {
+  const accessKeyId = xmlText(result, "AccessKeyId");
+  const secretAccessKey = xmlText(result, "SecretAccessKey");
+  const sessionToken = xmlText(result, "SessionToken");
+  const expiration = new Date(xmlText(result, "Expiration") ?? "");
+  if (!accessKeyId || !secretAccessKey || !sessionToken || Number.isNaN(expiration.getTime())) {
     throw internalError(`STS answered ${what} without complete credentials.`);
   }
-  return {
-    accessKeyId: c.AccessKeyId,
-    secretAccessKey: c.SecretAccessKey,
-    sessionToken: c.SessionToken,
-    expiration: c.Expiration,
-  };
+  return { accessKeyId, secretAccessKey, sessionToken, expiration };
 }
+
+/** The endpoint every STS call of the run goes to: AWS_ENDPOINT_URL(_STS), else the region's own. */
+export const stsEndpointOf = (ctx: AwsContext, endpoint: string | undefined): string =>
+  endpoint ?? stsEndpoint(ctx.region, ctx.endpointOptions);
+
+/** One STS call under the retry policy. */
+const stsCall = (
+  ctx: AwsContext,
+  endpoint: string | undefined,
+  request: StsRequest,
+  options?: RetryOptions,
+): Promise<string> =>
+  withRetry(
+    `sts:${request.action}`,
+    (signal) => callSts(ctx, stsEndpointOf(ctx, endpoint), request, signal),
+    ctx.retry,
+    ctx.onRetry,
+    options,
+  );
 
 /** AWS_SESSION_POLICY and AWS_SESSION_POLICY_ARNS as both assume calls take them. */
 const sessionPolicyParams = (request: {
   policy?: string | undefined;
   policyArns?: string[] | undefined;
-}) => ({
+}): Record<string, string> => ({
   ...(request.policy === undefined ? {} : { Policy: request.policy }),
-  ...(request.policyArns?.length ? { PolicyArns: request.policyArns.map((arn) => ({ arn })) } : {}),
+  ...Object.fromEntries((request.policyArns ?? []).map((arn, i) => [`PolicyArns.member.${i + 1}.arn`, arn])),
 });
 
 /** sts:AssumeRoleWithWebIdentity: unsigned, the step's token is the proof. */
@@ -61,25 +71,21 @@ export async function assumeRoleWithWebIdentity(
   endpoint: string | undefined,
   request: WebIdentityRequest,
 ): Promise<AssumedRole> {
-  const client = new STSClient(clientSettings(ctx, "sts", endpoint));
-  const command = new AssumeRoleWithWebIdentityCommand({
-    RoleArn: request.roleArn,
-    RoleSessionName: request.sessionName,
-    WebIdentityToken: request.token,
-    DurationSeconds: request.durationSeconds,
-    ...sessionPolicyParams(request),
+  const result = await stsCall(ctx, endpoint, {
+    action: "AssumeRoleWithWebIdentity",
+    params: {
+      RoleArn: request.roleArn,
+      RoleSessionName: request.sessionName,
+      WebIdentityToken: request.token,
+      DurationSeconds: String(request.durationSeconds),
+      ...sessionPolicyParams(request),
+    },
   });
-  const answer = await withRetry(
-    "sts:AssumeRoleWithWebIdentity",
-    (abortSignal) => client.send(command, { abortSignal }),
-    ctx.retry,
-    ctx.onRetry,
-  );
   return {
     roleArn: request.roleArn,
-    assumedRoleArn: answer.AssumedRoleUser?.Arn ?? "",
+    assumedRoleArn: xmlText(result, "Arn") ?? "",
     sessionName: request.sessionName,
-    credentials: credentialsFrom(answer, "AssumeRoleWithWebIdentity"),
+    credentials: credentialsFrom(result, "AssumeRoleWithWebIdentity"),
   };
 }
 
@@ -97,26 +103,27 @@ export async function assumeRole(
     policyArns?: string[] | undefined;
   },
 ): Promise<AssumedRole> {
-  const client = new STSClient(clientSettings(ctx, "sts", endpoint, source));
-  const command = new AssumeRoleCommand({
-    RoleArn: request.roleArn,
-    RoleSessionName: request.sessionName,
-    DurationSeconds: request.durationSeconds,
-    ...(request.externalId === undefined ? {} : { ExternalId: request.externalId }),
-    ...sessionPolicyParams(request),
-  });
-  const answer = await withRetry(
-    "sts:AssumeRole",
-    (abortSignal) => client.send(command, { abortSignal }),
-    ctx.retry,
-    ctx.onRetry,
+  const result = await stsCall(
+    ctx,
+    endpoint,
+    {
+      action: "AssumeRole",
+      params: {
+        RoleArn: request.roleArn,
+        RoleSessionName: request.sessionName,
+        DurationSeconds: String(request.durationSeconds),
+        ...(request.externalId === undefined ? {} : { ExternalId: request.externalId }),
+        ...sessionPolicyParams(request),
+      },
+      credentials: source,
+    },
     freshKeyRetry,
   );
   return {
     roleArn: request.roleArn,
-    assumedRoleArn: answer.AssumedRoleUser?.Arn ?? "",
+    assumedRoleArn: xmlText(result, "Arn") ?? "",
     sessionName: request.sessionName,
-    credentials: credentialsFrom(answer, "AssumeRole"),
+    credentials: credentialsFrom(result, "AssumeRole"),
   };
 }
 
@@ -138,13 +145,15 @@ export async function getCallerIdentity(
   endpoint: string | undefined,
   credentials: Credentials,
 ): Promise<Identity> {
-  const client = new STSClient(clientSettings(ctx, "sts", endpoint, credentials));
-  const answer = await withRetry(
-    "sts:GetCallerIdentity",
-    (abortSignal) => client.send(new GetCallerIdentityCommand({}), { abortSignal }),
-    ctx.retry,
-    ctx.onRetry,
+  const result = await stsCall(
+    ctx,
+    endpoint,
+    { action: "GetCallerIdentity", params: {}, credentials },
     freshKeyRetry,
   );
-  return { account: answer.Account ?? "", arn: answer.Arn ?? "", userId: answer.UserId ?? "" };
+  return {
+    account: xmlText(result, "Account") ?? "",
+    arn: xmlText(result, "Arn") ?? "",
+    userId: xmlText(result, "UserId") ?? "",
+  };
 }

@@ -1,4 +1,7 @@
-import type { HttpHandlers } from "./http.js";
+import type https from "node:https";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { dnsSuffix, type EndpointOptions } from "./endpoints.js";
+import { CONNECT_TIMEOUT_MS, type HttpAgents } from "./http.js";
 import type { RetrySettings } from "./retry.js";
 
 /** Credentials as every SDK names them; all three strings are secret. */
@@ -12,16 +15,23 @@ export interface Credentials {
 /** What every AWS call needs besides its own parameters. */
 export interface AwsContext {
   region: string;
-  handlers: HttpHandlers;
+  agents: HttpAgents;
+  /** Sent with every call, so the pipe's calls stand out in CloudTrail. */
+  userAgent: string;
+  endpointOptions: EndpointOptions;
   retry: RetrySettings;
   onRetry: (message: string) => void;
 }
 
 /** The service's public endpoint in a region: used to decide whether a proxy applies. */
 export const defaultEndpoint = (service: string, region: string): string =>
-  `https://${service}.${region}.amazonaws.com${region.startsWith("cn-") ? ".cn" : ""}`;
+  `https://${service}.${region}.${dnsSuffix(region)}`;
 
-/** Client settings shared by every SDK client: our retry policy only, our HTTP handler, no config files. */
+/**
+ * Settings for an SDK client (CodeArtifact, ECR): our retry policy only, no config files, and the
+ * run's shared keep-alive agent (through the proxy that applies) under the SDK's HTTP handler.
+ * STS goes through src/sts.ts instead, which needs none of the SDK.
+ */
 export function clientSettings(
   ctx: AwsContext,
   service: string,
@@ -31,7 +41,8 @@ export function clientSettings(
   return {
     region: ctx.region,
     maxAttempts: 1,
-    requestHandler: ctx.handlers.forUrl(endpoint ?? defaultEndpoint(service, ctx.region)),
+    customUserAgent: ctx.userAgent,
+    requestHandler: requestHandlerFor(ctx.agents, endpoint ?? defaultEndpoint(service, ctx.region)),
     ...(endpoint === undefined ? {} : { endpoint }),
     ...(credentials === undefined
       ? {}
@@ -43,4 +54,12 @@ export function clientSettings(
           },
         }),
   };
+}
+
+function requestHandlerFor(agents: HttpAgents, url: string): NodeHttpHandler {
+  const agent = agents.agentFor(url);
+  return new NodeHttpHandler({
+    connectionTimeout: CONNECT_TIMEOUT_MS,
+    ...(new URL(url).protocol === "https:" ? { httpsAgent: agent as https.Agent } : { httpAgent: agent }),
+  });
 }

@@ -103,5 +103,3 @@ export async function main(
     return kind;
   }
 }
-
-declare const PIPE_VERSION: string;

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { type EndpointOptions, hasDualStack } from "./endpoints.js";
 import { InputErrors } from "./errors.js";
 
 /** Every variable the pipe reads, by name: the contract's names, in one place. */
@@ -34,6 +35,8 @@ export const VARIABLES = {
   endpointSts: "AWS_ENDPOINT_URL_STS",
   endpointCodeartifact: "AWS_ENDPOINT_URL_CODEARTIFACT",
   endpointEcr: "AWS_ENDPOINT_URL_ECR",
+  useFipsEndpoint: "AWS_USE_FIPS_ENDPOINT",
+  useDualstackEndpoint: "AWS_USE_DUALSTACK_ENDPOINT",
   cloneDir: "BITBUCKET_CLONE_DIR",
   repoSlug: "BITBUCKET_REPO_SLUG",
   buildNumber: "BITBUCKET_BUILD_NUMBER",
@@ -104,6 +107,8 @@ export interface Config {
   maxAttempts: number;
   retryTimeScale: number;
   endpoints: Endpoints;
+  /** AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT, for the STS endpoint the pipe resolves itself. */
+  endpointOptions: EndpointOptions;
 }
 
 export const DEFAULT_OUTPUT_DIR = ".aws-oidc";
@@ -525,6 +530,16 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd: string): Config {
     ecr: parseEndpoint(env, VARIABLES.endpointEcr, problems) ?? general,
   };
 
+  const endpointOptions: EndpointOptions = {
+    fips: parseBoolean(env, VARIABLES.useFipsEndpoint, false, problems),
+    dualStack: parseBoolean(env, VARIABLES.useDualstackEndpoint, false, problems),
+  };
+  if (endpointOptions.dualStack && region !== undefined && !hasDualStack(region)) {
+    problems.add(
+      `${VARIABLES.useDualstackEndpoint} is true, but ${region}'s partition has no dual-stack endpoints.`,
+    );
+  }
+
   if (problems.list.length > 0) throw new InputErrors(problems.list);
   return {
     roleArn: roleArn as string,
@@ -549,6 +564,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd: string): Config {
     maxAttempts,
     retryTimeScale,
     endpoints,
+    endpointOptions,
   };
 }
 

@@ -1,22 +1,22 @@
 import http from "node:http";
 import https from "node:https";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { getProxyForUrl } from "proxy-from-env";
 
 /**
  * The AWS SDK for JavaScript ignores HTTPS_PROXY/HTTP_PROXY/NO_PROXY; self-hosted runners behind
- * a corporate proxy need them. One keep-alive agent per (scheme, proxy) is shared by every client,
+ * a corporate proxy need them. One keep-alive agent per (scheme, proxy) is shared by every call,
  * so the calls after the assume reuse its connection instead of paying another TLS handshake.
  */
-export interface HttpHandlers {
-  /** The SDK request handler for a client whose endpoint is `url`. */
-  forUrl(url: string): NodeHttpHandler;
-  /** The proxy the handler for `url` goes through, for the debug log. */
+export interface HttpAgents {
+  /** The agent for a request to `url`: keep-alive, through the proxy that applies to it. */
+  agentFor(url: string): http.Agent;
+  /** The proxy a request to `url` goes through, for the log. */
   proxyFor(url: string): string | undefined;
   destroy(): void;
 }
 
-const CONNECT_TIMEOUT_MS = 5_000;
+/** How long a new connection may take before the attempt counts as a network fault. */
+export const CONNECT_TIMEOUT_MS = 5_000;
 const PROXY_VARIABLES = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
 
 type ProxyAgents = {
@@ -38,9 +38,9 @@ async function loadProxyAgents(env: NodeJS.ProcessEnv): Promise<ProxyAgents | un
   };
 }
 
-export async function createHttpHandlers(env: NodeJS.ProcessEnv = process.env): Promise<HttpHandlers> {
+export async function createHttpAgents(env: NodeJS.ProcessEnv = process.env): Promise<HttpAgents> {
   const proxyAgents = await loadProxyAgents(env);
-  const handlers = new Map<string, { handler: NodeHttpHandler; agent: http.Agent }>();
+  const agents = new Map<string, http.Agent>();
 
   // proxy-from-env reads HTTPS_PROXY/HTTP_PROXY/NO_PROXY (either case) from process.env itself.
   const proxyFor = (url: string): string | undefined =>
@@ -58,24 +58,73 @@ export async function createHttpHandlers(env: NodeJS.ProcessEnv = process.env): 
 
   return {
     proxyFor,
-    forUrl(url) {
+    agentFor(url) {
       const secure = new URL(url).protocol === "https:";
       const proxy = proxyFor(url);
       const key = `${secure}|${proxy ?? ""}`;
-      let entry = handlers.get(key);
-      if (entry === undefined) {
-        const agent = makeAgent(secure, proxy);
-        const handler = new NodeHttpHandler({
-          connectionTimeout: CONNECT_TIMEOUT_MS,
-          ...(secure ? { httpsAgent: agent as https.Agent } : { httpAgent: agent }),
-        });
-        entry = { handler, agent };
-        handlers.set(key, entry);
+      let agent = agents.get(key);
+      if (agent === undefined) {
+        agent = makeAgent(secure, proxy);
+        agents.set(key, agent);
       }
-      return entry.handler;
+      return agent;
     },
     destroy() {
-      for (const { agent } of handlers.values()) agent.destroy();
+      for (const agent of agents.values()) agent.destroy();
     },
   };
+}
+
+/** An HTTP answer, read whole: AWS's answers to the calls the pipe makes are a few kilobytes. */
+export interface HttpAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * One POST through `agent`. Network faults reject with Node's own errors (their `code`, e.g.
+ * ECONNRESET, is what the retry policy reads); a connection that does not open within
+ * CONNECT_TIMEOUT_MS rejects with ETIMEDOUT; `signal` aborts with its reason.
+ */
+export function postRequest(
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  agent: http.Agent,
+  signal: AbortSignal,
+): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const send = url.protocol === "https:" ? https.request : http.request;
+    const request = send(url, { method: "POST", headers, agent, signal }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("error", reject);
+      response.on("end", () => {
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          body: Buffer.concat(chunks).toString("utf8"),
+        });
+      });
+    });
+    request.on("error", (error) => reject(signal.aborted ? signal.reason : error));
+    request.on("socket", (socket) => {
+      if (!socket.connecting) return;
+      const timer = setTimeout(() => {
+        const timeout = Object.assign(new Error(`no connection within ${CONNECT_TIMEOUT_MS} ms`), {
+          name: "TimeoutError",
+          code: "ETIMEDOUT",
+        });
+        request.destroy(timeout);
+      }, CONNECT_TIMEOUT_MS);
+      socket.once("connect", () => clearTimeout(timer));
+      socket.once("close", () => clearTimeout(timer));
+    });
+    request.end(body);
+  });
 }

@@ -1,12 +1,12 @@
 import path from "node:path";
 import { artifactsExposing } from "./artifacts.js";
-import { type AssumedRole, getCallerIdentity, type Identity } from "./assume.js";
+import { type AssumedRole, getCallerIdentity, type Identity, stsEndpointOf } from "./assume.js";
 import type { AwsContext } from "./aws.js";
 import { accountOf, type Config, parseConfig, roleArnsOf } from "./config.js";
 import { callRefusal } from "./diagnose.js";
 import { isPipeError, refusedError } from "./errors.js";
 import { featuresFor } from "./features.js";
-import { createHttpHandlers } from "./http.js";
+import { createHttpAgents } from "./http.js";
 import type { Log } from "./log.js";
 import { checkOutputDir, ownerToGive, removeOutputFiles, writeOutputFiles } from "./outputs/files.js";
 import { excludeFromGit } from "./outputs/gitExclude.js";
@@ -60,6 +60,9 @@ async function verify(ctx: AwsContext, config: Config, role: AssumedRole): Promi
   }
 }
 
+/** `bitbucket-aws-oidc/<version>` first: how the pipe's calls show in CloudTrail's userAgent. */
+const USER_AGENT = `bitbucket-aws-oidc/${PIPE_VERSION} md/nodejs#${process.versions.node} os/${process.platform}`;
+
 export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
   const config = parseConfig(env, cwd);
   const token: StepToken = readStepToken(env, now());
@@ -79,11 +82,13 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
   await removeOutputFiles(config.outputDir, config.cloneDir);
   const exposed = artifactsExposing(config.cloneDir, config.outputDir).catch(() => []);
 
-  const handlers = await createHttpHandlers();
+  const agents = await createHttpAgents();
   const stop = new AbortController();
   const ctx: AwsContext = {
     region: config.region,
-    handlers,
+    agents,
+    userAgent: USER_AGENT,
+    endpointOptions: config.endpointOptions,
     retry: {
       maxAttempts: config.maxAttempts,
       timeScale: config.retryTimeScale,
@@ -93,7 +98,7 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
     onRetry: (message) => log.warn(`${message}.`),
   };
   try {
-    const proxy = handlers.proxyFor(config.endpoints.sts ?? `https://sts.${config.region}.amazonaws.com`);
+    const proxy = agents.proxyFor(stsEndpointOf(ctx, config.endpoints.sts));
     if (proxy !== undefined) log.info(`Using the proxy ${new URL(proxy).host} for AWS calls.`);
     // The main role, every profile's role and the chain; `defaults` are the default credentials
     // (the chained role's when chaining): what verification and the features use.
@@ -152,6 +157,6 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
       `AWS credentials for ${defaults.assumedRoleArn}${session.profiles.length > 0 ? ` and the profiles ${session.profiles.map((p) => p.name).join(", ")}` : ""} are ready (${config.mode}, until ${defaults.credentials.expiration.toISOString()}). Next in this step: . ./${envPath}`,
     );
   } finally {
-    handlers.destroy();
+    agents.destroy();
   }
 }

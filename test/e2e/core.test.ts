@@ -38,6 +38,10 @@ describe("the core flow, static mode", () => {
     expect(result.status, result.output).toBe(0);
     expect(result.stdout).toMatch(/^✔ .*assumed-role\/deploy\/bitbucket-web-app-42/m);
     expect(world.requests.map((r) => r.action)).toEqual(["AssumeRoleWithWebIdentity", "GetCallerIdentity"]);
+    const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+    for (const request of world.requests) {
+      expect(request.headers["user-agent"]).toMatch(new RegExp(`^bitbucket-aws-oidc/${version} `));
+    }
     expect(world.requests[0]?.params).toMatchObject({
       RoleArn: roleArn,
       RoleSessionName: "bitbucket-web-app-42",

@@ -69,6 +69,10 @@ const cases: Array<[variable: string, bad: string[], context?: Record<string, st
   ["AWS_ENDPOINT_URL_STS", ["http://10.1.2.3", ...INJECTIONS]],
   ["AWS_ENDPOINT_URL_CODEARTIFACT", ["http://codeartifact.example.com"]],
   ["AWS_ENDPOINT_URL_ECR", ["http://ecr.example.com"]],
+  ["AWS_USE_FIPS_ENDPOINT", ["yes", ...INJECTIONS]],
+  ["AWS_USE_DUALSTACK_ENDPOINT", ["1", ...INJECTIONS]],
+  // The ISO partitions have no dual-stack endpoints.
+  ["AWS_USE_DUALSTACK_ENDPOINT", ["true"], { AWS_REGION: "us-iso-east-1" }],
 ];
 
 let world: World;
