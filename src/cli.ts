@@ -97,8 +97,7 @@ export async function main(
     const kind = report(log, error, debug);
     if (command === "") {
       const outputDir = outputDirFrom(env, cwd);
-      if (outputDir !== undefined)
-        await removeOutputFiles(outputDir, env[VARIABLES.cloneDir]?.trim() || undefined);
+      if (outputDir !== undefined) removeOutputFiles(outputDir, env[VARIABLES.cloneDir]?.trim() || undefined);
     }
     return kind;
   }

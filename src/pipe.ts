@@ -78,8 +78,8 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
     endpoints: config.endpoints,
   });
   checkAllowedAccounts(config);
-  await checkOutputDir(config.outputDir, config.cloneDir);
-  await removeOutputFiles(config.outputDir, config.cloneDir);
+  checkOutputDir(config.outputDir, config.cloneDir);
+  removeOutputFiles(config.outputDir, config.cloneDir);
   const exposed = artifactsExposing(config.cloneDir, config.outputDir).catch(() => []);
 
   const agents = await createHttpAgents();
@@ -140,12 +140,14 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
       }),
       ...featureContributions,
     ];
-    const owner = await ownerToGive(config.cloneDir);
-    await writeOutputFiles(config.outputDir, assembleOutputs(contributions), owner);
-    const excluded = await excludeFromGit(cwd, config.outputDir, owner).catch((error: unknown) => {
+    const owner = ownerToGive(config.cloneDir);
+    writeOutputFiles(config.outputDir, assembleOutputs(contributions), owner);
+    let excluded: string | undefined;
+    try {
+      excluded = excludeFromGit(cwd, config.outputDir, owner);
+    } catch (error) {
       log.debug(`Could not add ${config.outputDirDisplay} to .git/info/exclude: ${(error as Error).message}`);
-      return undefined;
-    });
+    }
     if (excluded) log.debug(`Added ${excluded} to .git/info/exclude.`);
     for (const glob of await exposed) {
       log.warn(

@@ -1,4 +1,4 @@
-import { constants, promises as fs } from "node:fs";
+import fs, { constants, type Stats } from "node:fs";
 import path from "node:path";
 import { inputError, internalError } from "../errors.js";
 
@@ -6,6 +6,10 @@ import { inputError, internalError } from "../errors.js";
  * Safe file writing for credential files: a 0700 folder, 0600 files written to a temporary name
  * and renamed into place, never through a symlink, chowned to the clone directory's owner when we
  * run as root (Bitbucket runs pipes as root; the build container often is not).
+ *
+ * Synchronous on purpose: a run makes some fifty of these calls one after another, with nothing to
+ * overlap them with, and each costs about 10 µs this way against 100-150 µs through the thread pool
+ * (measured: about 9 ms of a 110 ms run).
  */
 
 /** Every file the pipe may write, relative to OUTPUT_DIR: removed on failure, whichever feature wrote it. */
@@ -33,9 +37,9 @@ export interface Owner {
   gid: number;
 }
 
-const lstatOrUndefined = async (target: string) => {
+const lstatOrUndefined = (target: string): Stats | undefined => {
   try {
-    return await fs.lstat(target);
+    return fs.lstatSync(target);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
@@ -54,20 +58,20 @@ const unsafe = (what: string, target: string) =>
  * Checks, before any request, that the folder and every file we would write are not symlinks, and
  * that the folder does not leave the clone directory through a symlinked parent.
  */
-export async function checkOutputDir(outputDir: string, cloneDir: string | undefined): Promise<void> {
-  const dirStat = await checkOutputFolder(outputDir, cloneDir);
+export function checkOutputDir(outputDir: string, cloneDir: string | undefined): void {
+  const dirStat = checkOutputFolder(outputDir, cloneDir);
   if (dirStat === undefined) return;
   for (const name of OUTPUT_FILES) {
-    const fileStat = await lstatOrUndefined(path.join(outputDir, name));
+    const fileStat = lstatOrUndefined(path.join(outputDir, name));
     if (fileStat?.isSymbolicLink()) throw unsafe("the file", path.join(outputDir, name));
   }
-  const dockerDir = await lstatOrUndefined(path.join(outputDir, "docker"));
+  const dockerDir = lstatOrUndefined(path.join(outputDir, "docker"));
   if (dockerDir?.isSymbolicLink()) throw unsafe("the folder", path.join(outputDir, "docker"));
 }
 
 /** The folder alone: not a symlink, not a file, and really inside the clone directory. */
-export async function checkOutputFolder(outputDir: string, cloneDir: string | undefined) {
-  const dirStat = await lstatOrUndefined(outputDir);
+export function checkOutputFolder(outputDir: string, cloneDir: string | undefined): Stats | undefined {
+  const dirStat = lstatOrUndefined(outputDir);
   if (dirStat?.isSymbolicLink()) throw unsafe("the folder", outputDir);
   if (dirStat !== undefined && !dirStat.isDirectory()) {
     throw inputError(`OUTPUT_DIR: ${outputDir} exists and is not a folder.`, {
@@ -76,11 +80,16 @@ export async function checkOutputFolder(outputDir: string, cloneDir: string | un
   }
   if (cloneDir !== undefined) {
     let existing = outputDir;
-    while ((await lstatOrUndefined(existing)) === undefined && path.dirname(existing) !== existing) {
+    while (lstatOrUndefined(existing) === undefined && path.dirname(existing) !== existing) {
       existing = path.dirname(existing);
     }
-    const real = await fs.realpath(existing);
-    const realClone = await fs.realpath(cloneDir).catch(() => path.resolve(cloneDir));
+    const real = fs.realpathSync(existing);
+    let realClone: string;
+    try {
+      realClone = fs.realpathSync(cloneDir);
+    } catch {
+      realClone = path.resolve(cloneDir);
+    }
     const relative = path.relative(realClone, real);
     if (relative.startsWith("..") || path.isAbsolute(relative)) {
       throw inputError(
@@ -93,10 +102,10 @@ export async function checkOutputFolder(outputDir: string, cloneDir: string | un
 }
 
 /** The owner of the clone directory, when we run as root and it belongs to someone else. */
-export async function ownerToGive(cloneDir: string | undefined): Promise<Owner | undefined> {
+export function ownerToGive(cloneDir: string | undefined): Owner | undefined {
   if (cloneDir === undefined || process.getuid?.() !== 0) return undefined;
   try {
-    const stat = await fs.stat(cloneDir);
+    const stat = fs.statSync(cloneDir);
     return stat.uid === 0 && stat.gid === 0 ? undefined : { uid: stat.uid, gid: stat.gid };
   } catch {
     return undefined;
@@ -109,13 +118,13 @@ const writeFailed = (target: string, error: unknown) =>
     cause: error,
   });
 
-async function ensureDir(dir: string, owner: Owner | undefined): Promise<void> {
+function ensureDir(dir: string, owner: Owner | undefined): void {
   try {
-    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    const stat = await fs.lstat(dir);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const stat = fs.lstatSync(dir);
     if (stat.isSymbolicLink() || !stat.isDirectory()) throw unsafe("the folder", dir);
-    await fs.chmod(dir, 0o700);
-    if (owner) await fs.chown(dir, owner.uid, owner.gid);
+    fs.chmodSync(dir, 0o700);
+    if (owner) fs.chownSync(dir, owner.uid, owner.gid);
   } catch (error) {
     if ((error as { kind?: string }).kind !== undefined) throw error;
     throw writeFailed(dir, error);
@@ -123,43 +132,47 @@ async function ensureDir(dir: string, owner: Owner | undefined): Promise<void> {
 }
 
 /** One file, atomically: a fresh 0600 temporary file (O_EXCL|O_NOFOLLOW), then rename over the target. */
-async function writeAtomic(target: string, content: string, owner: Owner | undefined): Promise<void> {
-  const existing = await lstatOrUndefined(target);
+function writeAtomic(target: string, content: string, owner: Owner | undefined): void {
+  const existing = lstatOrUndefined(target);
   if (existing?.isSymbolicLink()) throw unsafe("the file", target);
   const temporary = path.join(
     path.dirname(target),
     `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`,
   );
-  let handle: fs.FileHandle | undefined;
+  let fd: number | undefined;
   try {
-    handle = await fs.open(
+    fd = fs.openSync(
       temporary,
       constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
       0o600,
     );
-    await handle.writeFile(content, "utf8");
-    await handle.chmod(0o600);
-    if (owner) await handle.chown(owner.uid, owner.gid);
-    await handle.close();
-    handle = undefined;
-    await fs.rename(temporary, target);
+    fs.writeFileSync(fd, content, "utf8");
+    fs.fchmodSync(fd, 0o600);
+    if (owner) fs.fchownSync(fd, owner.uid, owner.gid);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(temporary, target);
   } catch (error) {
-    await handle?.close().catch(() => {});
-    await fs.rm(temporary, { force: true }).catch(() => {});
+    try {
+      if (fd !== undefined) fs.closeSync(fd);
+      fs.rmSync(temporary, { force: true });
+    } catch {
+      // The write's own error is the one to report.
+    }
     throw writeFailed(target, error);
   }
 }
 
-export async function writeOutputFiles(
+export function writeOutputFiles(
   outputDir: string,
   files: readonly OutputFile[],
   owner: Owner | undefined,
-): Promise<void> {
-  await ensureDir(outputDir, owner);
+): void {
+  ensureDir(outputDir, owner);
   for (const file of files) {
     const target = path.join(outputDir, file.name);
-    if (path.dirname(target) !== outputDir) await ensureDir(path.dirname(target), owner);
-    await writeAtomic(target, file.content, owner);
+    if (path.dirname(target) !== outputDir) ensureDir(path.dirname(target), owner);
+    writeAtomic(target, file.content, owner);
   }
 }
 
@@ -167,18 +180,28 @@ export async function writeOutputFiles(
  * Removes every file the pipe writes (this run's or an earlier one's), so that a later `source`
  * never picks up stale or half-written credentials. Never follows a symlinked folder.
  */
-export async function removeOutputFiles(outputDir: string, cloneDir: string | undefined): Promise<string[]> {
-  const dirStat = await checkOutputFolder(outputDir, cloneDir).catch(() => undefined);
+export function removeOutputFiles(outputDir: string, cloneDir: string | undefined): string[] {
+  let dirStat: Stats | undefined;
+  try {
+    dirStat = checkOutputFolder(outputDir, cloneDir);
+  } catch {
+    return [];
+  }
   if (!dirStat?.isDirectory()) return [];
   const removed: string[] = [];
   for (const name of OUTPUT_FILES) {
     const target = path.join(outputDir, name);
     if (name.includes("/")) {
-      const parent = await lstatOrUndefined(path.dirname(target)).catch(() => undefined);
+      let parent: Stats | undefined;
+      try {
+        parent = lstatOrUndefined(path.dirname(target));
+      } catch {
+        continue;
+      }
       if (!parent?.isDirectory()) continue;
     }
     try {
-      await fs.unlink(target);
+      fs.unlinkSync(target);
       removed.push(name);
     } catch {
       // Absent already, or not ours to remove: nothing to do.
