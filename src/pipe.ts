@@ -13,6 +13,7 @@ import { excludeFromGit } from "./outputs/gitExclude.js";
 import { assembleOutputs, type Contribution, coreContribution, TOKEN_FILE } from "./outputs/render.js";
 import { allOrCancel } from "./retry.js";
 import { assumeRoles } from "./session.js";
+import { loadSigningCrypto } from "./sts.js";
 import { readStepToken, type StepToken } from "./token.js";
 
 export interface PipeDeps {
@@ -89,6 +90,9 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
     agents,
     userAgent: USER_AGENT,
     endpointOptions: config.endpointOptions,
+    // Verification and chaining sign their calls: node:crypto (~8 ms to load) loads while the
+    // assume's answer is on its way instead of before the first request.
+    whileWaiting: config.verify || config.chainRoleArn !== undefined ? loadSigningCrypto : undefined,
     retry: {
       maxAttempts: config.maxAttempts,
       timeScale: config.retryTimeScale,

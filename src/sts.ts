@@ -10,9 +10,13 @@
  * SDK's (test/unit/sts.test.ts); the test world verifies signatures with its own implementation.
  * The SDK's clients still serve CodeArtifact and ECR, which load only when asked for.
  */
-import { createHash, createHmac } from "node:crypto";
+import type nodeCrypto from "node:crypto";
 import type { AwsContext, Credentials } from "./aws.js";
 import { type HttpAnswer, postRequest } from "./http.js";
+import { lazyBuiltin } from "./lazyBuiltin.js";
+
+/** Only signed calls need it; the pipe loads it while the assume is on the wire (AwsContext.whileWaiting). */
+export const loadSigningCrypto = lazyBuiltin<typeof nodeCrypto>("node:crypto");
 
 const API_VERSION = "2011-06-15";
 const CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8";
@@ -65,8 +69,9 @@ export function xmlText(xml: string, name: string): string | undefined {
   return match?.[1] === undefined ? undefined : decodeXml(match[1]);
 }
 
-const sha256Hex = (data: string) => createHash("sha256").update(data).digest("hex");
-const hmac = (key: string | Buffer, data: string) => createHmac("sha256", key).update(data).digest();
+const sha256Hex = (data: string) => loadSigningCrypto().createHash("sha256").update(data).digest("hex");
+const hmac = (key: string | Buffer, data: string) =>
+  loadSigningCrypto().createHmac("sha256", key).update(data).digest();
 
 /** `20261125T201500Z`, the SigV4 timestamp. */
 const amzDate = (date: Date) => date.toISOString().replace(/[-:]|\.\d{3}/g, "");
@@ -105,7 +110,7 @@ export function signQueryPost(
   const stringToSign = ["AWS4-HMAC-SHA256", timestamp, scope, sha256Hex(canonicalRequest)].join("\n");
   let key: Buffer = hmac(`AWS4${credentials.secretAccessKey}`, timestamp.slice(0, 8));
   for (const part of [region, "sts", "aws4_request"]) key = hmac(key, part);
-  const signature = createHmac("sha256", key).update(stringToSign).digest("hex");
+  const signature = loadSigningCrypto().createHmac("sha256", key).update(stringToSign).digest("hex");
   return {
     ...headers,
     ...toSign,
@@ -174,7 +179,14 @@ export async function callSts(
   if (request.credentials !== undefined) {
     headers = signQueryPost(url, body, headers, ctx.region, request.credentials, new Date());
   }
-  const answer = await postRequest(url, headers, body, ctx.agents.agentFor(endpoint), signal);
+  const answer = await postRequest(
+    url,
+    headers,
+    body,
+    ctx.agents.agentFor(endpoint),
+    signal,
+    ctx.whileWaiting,
+  );
   const result = new RegExp(`<${request.action}Result>([\\s\\S]*)</${request.action}Result>`).exec(
     answer.body,
   );
