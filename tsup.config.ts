@@ -31,7 +31,8 @@ const builtinsViaRequire: Plugin = {
  * - the SDK's default credential chain (environment, ini, SSO, login, IMDS, and the nested STS and
  *   SSO clients they need): every client gets its credentials passed explicitly, and
  *   AssumeRoleWithWebIdentity is unsigned;
- * - pino's worker-thread transports: the pipe logs through its own synchronous destination.
+ * - pino's worker-thread transports and its file destination (sonic-boom): the pipe hands pino
+ *   its own synchronous stream, so pino never builds either.
  * Each stand-in fails loudly if it is ever reached, so a change that starts needing one shows up
  * in the tests at once.
  */
@@ -44,14 +45,20 @@ export const credentialsTreatedAsExpired = () => false;`,
   "thread-stream": `module.exports = class ThreadStream {
   constructor() { throw new Error("bitbucket-aws-oidc does not bundle pino transports"); }
 };`,
+  "sonic-boom": `module.exports = class SonicBoom {
+  constructor() { throw new Error("bitbucket-aws-oidc passes pino its own stream; sonic-boom is not bundled"); }
+};`,
 };
 const standIns: Plugin = {
   name: "stand-ins",
   setup(build) {
-    build.onResolve({ filter: /^(@aws-sdk\/credential-provider-node|thread-stream)$/ }, (args) => ({
-      path: args.path,
-      namespace: "stand-in",
-    }));
+    build.onResolve(
+      { filter: /^(@aws-sdk\/credential-provider-node|thread-stream|sonic-boom)$/ },
+      (args) => ({
+        path: args.path,
+        namespace: "stand-in",
+      }),
+    );
     build.onLoad({ filter: /.*/, namespace: "stand-in" }, (args) => ({
       contents: STAND_INS[args.path] ?? "",
       loader: "js",
@@ -87,7 +94,10 @@ export default defineConfig({
     options.mainFields = ["module", "main"];
   },
   esbuildPlugins: [standIns, builtinsViaRequire],
+  // Every chunk first switches V8's lazy compilation back on: src/index.ts turns it off only
+  // while the command's chunks are compiled, and the first of them to run ends that (a no-op
+  // in all the others).
   banner: {
-    js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const __nodeRequire = __createRequire(import.meta.url); const require = __nodeRequire;",
+    js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const __nodeRequire = __createRequire(import.meta.url); const require = __nodeRequire; __nodeRequire('node:v8').setFlagsFromString('--lazy');",
   },
 });
