@@ -16,11 +16,15 @@ const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:
 const builtinsViaRequire: Plugin = {
   name: "builtins-via-require",
   setup(build) {
+    // One shim per importing module: shared by several, a shim would get a chunk file of its own,
+    // and each chunk file is one more module for Node's ESM loader on every run.
     build.onResolve({ filter: /^[a-z:_/]+$/ }, (args) =>
-      builtins.has(args.path) ? { path: args.path, namespace: "builtin-require" } : undefined,
+      builtins.has(args.path)
+        ? { path: `${args.path}?from=${args.importer}`, namespace: "builtin-require" }
+        : undefined,
     );
     build.onLoad({ filter: /.*/, namespace: "builtin-require" }, (args) => ({
-      contents: `module.exports = __nodeRequire(${JSON.stringify(args.path)});`,
+      contents: `module.exports = __nodeRequire(${JSON.stringify(args.path.split("?")[0])});`,
       loader: "js",
     }));
   },
