@@ -33,8 +33,7 @@ export const hasDualStack = (region: string): boolean => partitionOf(region).dua
 /**
  * STS's regional endpoint, as the SDK resolves it: `sts.<region>.<suffix>`, `sts-fips.` with
  * FIPS (GovCloud's regular endpoints are FIPS already), the partition's dual-stack suffix with
- * dual-stack. The regional endpoint, never the global one: it is what AWS recommends and what a
- * trust policy's `aws:SourceIp` sees from the runner.
+ * dual-stack. The regional endpoint, never the global one (sts.amazonaws.com), as AWS recommends.
  */
 export function stsEndpoint(region: string, options: EndpointOptions): string {
   const partition = partitionOf(region);
