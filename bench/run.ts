@@ -11,6 +11,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { docker, dockerEngine, pipeImages, releaseDocker } from "../test/support/docker.ts";
 import { makeCloneDir, TEST_REPOSITORY } from "../test/support/pipe.ts";
 import { startWorld } from "../test/world/index.ts";
 
@@ -116,6 +117,34 @@ function loadedBytes(entry: string): number {
   return [...seen].reduce((sum, file) => sum + statSync(file).size, 0);
 }
 
+/**
+ * The image's size and what our layers add to its base, built from the Dockerfile exactly as the
+ * container tests build it (test/support/docker.ts: a stand-in base when no registry is reachable).
+ */
+async function imageSize(): Promise<string> {
+  if (process.env.BENCH_IMAGE === "0") return "not measured (BENCH_IMAGE=0)";
+  const runDir = await mkdtemp(path.join(os.tmpdir(), "bench-docker-"));
+  try {
+    const found = await dockerEngine(runDir);
+    if (!("engine" in found)) return `not measured: ${found.unavailable}`;
+    const images = await pipeImages(found.engine, runDir);
+    const sizeOf = async (image: string) =>
+      Number(
+        (await docker(found.engine, ["image", "inspect", "--format", "{{.Size}}", image])).stdout.trim(),
+      );
+    const [pipe, base] = await Promise.all([sizeOf(images.pipe), sizeOf(images.base)]);
+    const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+    return `${mb(pipe)}: the base ${mb(base)}${images.standIn ? " (a stand-in made from the official Node.js 24 binary, as in the container tests)" : ""} and our layers ${mb(pipe - base)}`;
+  } catch (error) {
+    return `not measured: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`;
+  } finally {
+    await releaseDocker(runDir);
+    await rm(runDir, { recursive: true, force: true });
+  }
+}
+
+// Before the timed runs: building the image is heavy, and nothing of it runs while they do.
+const image = await imageSize();
 const world = await startWorld();
 const clone = await makeCloneDir();
 const scratch = await mkdtemp(path.join(os.tmpdir(), "bench-"));
@@ -305,6 +334,7 @@ try {
     ...trips.map((t) => `- ${t.name}: ${t.value.toFixed(2)}`),
     "",
     `Peak RSS of a pipe run: ${rss === undefined ? "n/a" : `${rss.toFixed(1)} MB`} (${base?.label})${rss24 === undefined ? "" : `, ${rss24.toFixed(1)} MB (Node 24)`}.`,
+    `Image: ${image}.`,
     `Bundle: ${(pipeBytes / 1024).toFixed(0)} KB loaded by a pipe run (entry + static chunks); dist/ holds ${(distBytes / 1024).toFixed(0)} KB in all (template, CodeArtifact and ECR load on demand).`,
     "",
   ];

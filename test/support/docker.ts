@@ -144,8 +144,13 @@ async function dockerOk(engine: Engine, args: readonly string[], what: string): 
  * Runs `make` once per test run across all workers: the first caller makes the value under a lock
  * folder and stores it (or its failure) as JSON; every other caller waits for it and reads it.
  */
-async function oncePerRun<T>(name: string, make: () => Promise<T>, waitMs = 10 * 60_000): Promise<T> {
-  const dir = inject("dockerRunDir");
+async function oncePerRun<T>(
+  runDir: string | undefined,
+  name: string,
+  make: () => Promise<T>,
+  waitMs = 10 * 60_000,
+): Promise<T> {
+  const dir = runDir ?? inject("dockerRunDir");
   if (!dir)
     throw new Error(
       "dockerRunDir is not provided: vitest.config.ts must list test/support/docker-global.ts in globalSetup.",
@@ -261,9 +266,13 @@ async function findOrStartEngine(): Promise<EngineResult> {
 
 let engineMemo: Promise<EngineResult> | undefined;
 
-/** The engine for this run: found, started, or why there is none. */
-export function dockerEngine(): Promise<EngineResult> {
-  engineMemo ??= oncePerRun("engine", findOrStartEngine);
+/**
+ * The engine for this run: found, started, or why there is none. `runDir` is the test run's
+ * folder (test/support/docker-global.ts) unless a script outside vitest (the benchmark) gives its
+ * own, and then releases it with releaseDocker.
+ */
+export function dockerEngine(runDir?: string): Promise<EngineResult> {
+  engineMemo ??= oncePerRun(runDir, "engine", findOrStartEngine);
   return engineMemo;
 }
 
@@ -481,7 +490,7 @@ async function buildImages(engine: Engine): Promise<Images> {
 let imagesMemo: Promise<Images> | undefined;
 
 /** The pipe's image (and its base), built once per test run. */
-export function pipeImages(engine: Engine): Promise<Images> {
-  imagesMemo ??= oncePerRun("images", () => buildImages(engine));
+export function pipeImages(engine: Engine, runDir?: string): Promise<Images> {
+  imagesMemo ??= oncePerRun(runDir, "images", () => buildImages(engine));
   return imagesMemo;
 }
