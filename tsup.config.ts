@@ -56,13 +56,11 @@ export const credentialsTreatedAsExpired = () => false;`,
 const standIns: Plugin = {
   name: "stand-ins",
   setup(build) {
-    build.onResolve(
-      { filter: /^(@aws-sdk\/credential-provider-node|thread-stream|sonic-boom)$/ },
-      (args) => ({
-        path: args.path,
-        namespace: "stand-in",
-      }),
-    );
+    const names = Object.keys(STAND_INS).map((name) => name.replace(/[/.]/g, "\\$&"));
+    build.onResolve({ filter: new RegExp(`^(${names.join("|")})$`) }, (args) => ({
+      path: args.path,
+      namespace: "stand-in",
+    }));
     build.onLoad({ filter: /.*/, namespace: "stand-in" }, (args) => ({
       contents: STAND_INS[args.path] ?? "",
       loader: "js",
