@@ -41,26 +41,23 @@ async function sdkAuthorization(
   return signed.headers.authorization;
 }
 
+/** What the SDK's signer hands a checksum (its SourceData), as node:crypto takes it. */
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+const asBytes = (data: SourceData): string | Uint8Array =>
+  typeof data === "string"
+    ? data
+    : ArrayBuffer.isView(data)
+      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      : new Uint8Array(data);
+
 /** The SDK's Checksum interface over node:crypto, for its signer. */
 class HashForSdk {
   private readonly hash;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    const key =
-      secret === undefined || typeof secret === "string"
-        ? secret
-        : ArrayBuffer.isView(secret)
-          ? new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength)
-          : new Uint8Array(secret);
-    this.hash = key === undefined ? createHash("sha256") : createHmac("sha256", key);
+  constructor(secret?: SourceData) {
+    this.hash = secret === undefined ? createHash("sha256") : createHmac("sha256", asBytes(secret));
   }
-  update(data: string | ArrayBuffer | ArrayBufferView) {
-    this.hash.update(
-      typeof data === "string"
-        ? data
-        : ArrayBuffer.isView(data)
-          ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-          : new Uint8Array(data),
-    );
+  update(data: SourceData) {
+    this.hash.update(asBytes(data));
   }
   async digest() {
     return new Uint8Array(this.hash.digest());
