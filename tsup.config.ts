@@ -96,10 +96,7 @@ export default defineConfig({
     options.mainFields = ["module", "main"];
   },
   esbuildPlugins: [standIns, builtinsViaRequire],
-  // Every chunk first switches V8's lazy compilation back on: src/index.ts turns it off only
-  // while the command's chunks are compiled, and the first of them to run ends that (a no-op
-  // in all the others).
   banner: {
-    js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const __nodeRequire = __createRequire(import.meta.url); const require = __nodeRequire; __nodeRequire('node:v8').setFlagsFromString('--lazy');",
+    js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const __nodeRequire = __createRequire(import.meta.url); const require = __nodeRequire;",
   },
 });

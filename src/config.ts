@@ -1,5 +1,5 @@
 import path from "node:path";
-import { type EndpointOptions, hasDualStack } from "./endpoints.js";
+import { displayUrl, endpointUrlProblem } from "./endpointUrl.js";
 import { InputErrors } from "./errors.js";
 
 /** Every variable the pipe reads, by name: the contract's names, in one place. */
@@ -76,6 +76,12 @@ export interface EcrConfig {
   registryIds: string[];
 }
 
+/** AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT, passed to every SDK client. */
+export interface EndpointOptions {
+  fips: boolean;
+  dualStack: boolean;
+}
+
 export interface Endpoints {
   sts: string | undefined;
   codeartifact: string | undefined;
@@ -107,14 +113,15 @@ export interface Config {
   maxAttempts: number;
   retryTimeScale: number;
   endpoints: Endpoints;
-  /** AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT, for the STS endpoint the pipe resolves itself. */
+  /** AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT. */
   endpointOptions: EndpointOptions;
 }
 
 export const DEFAULT_OUTPUT_DIR = ".aws-oidc";
 const ROLE_ARN = /^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/(?:[\x21-\x7e]*\/)?[\w+=,.@-]{1,64}$/;
 const POLICY_ARN = /^arn:aws(?:-[a-z]+)*:iam::(?:\d{12}|aws):policy\/[\w+=,.@/-]{1,512}$/;
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+/** Region names as the SDK's partitions form them (us-east-1, us-gov-west-1, eusc-de-east-1, …): the SDK resolves the endpoint. */
+const REGION = /^[a-z]{2,}(?:-[a-z0-9]+)*-\d{1,3}$/;
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 const ACCOUNT_ID = /^\d{12}$/;
 const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -148,11 +155,6 @@ const splitList = (value: string): string[] =>
     .split(/[\s,]+/)
     .map((item) => item.trim())
     .filter((item) => item !== "");
-
-const isLoopbackHost = (host: string): boolean => {
-  const bare = host.replace(/^\[|\]$/g, "");
-  return bare === "localhost" || bare === "::1" || /^127(?:\.\d{1,3}){3}$/.test(bare);
-};
 
 /** Collects every problem instead of stopping at the first, so one run shows them all. */
 class Problems {
@@ -213,21 +215,9 @@ function checkRoleArn(name: string, value: string, problems: Problems): void {
 function parseEndpoint(env: NodeJS.ProcessEnv, name: string, problems: Problems): string | undefined {
   const value = read(env, name);
   if (value === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    problems.add(`${name} must be a URL such as https://sts.us-east-1.amazonaws.com, got ${shown(value)}.`);
-    return undefined;
-  }
-  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
-    problems.add(
-      `${name} uses plain http:// to ${url.hostname}: credentials and the token would travel unencrypted. Use https:// (plain http is allowed only to a loopback address).`,
-    );
-    return undefined;
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    problems.add(`${name} must be an https:// URL, got ${shown(value)}.`);
+  const problem = endpointUrlProblem(value);
+  if (problem !== undefined) {
+    problems.add(`${name} ${problem}, got ${shown(displayUrl(value))}.`);
     return undefined;
   }
   return value;
@@ -534,10 +524,24 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd: string): Config {
     fips: parseBoolean(env, VARIABLES.useFipsEndpoint, false, problems),
     dualStack: parseBoolean(env, VARIABLES.useDualstackEndpoint, false, problems),
   };
-  if (endpointOptions.dualStack && region !== undefined && !hasDualStack(region)) {
-    problems.add(
-      `${VARIABLES.useDualstackEndpoint} is true, but ${region}'s partition has no dual-stack endpoints.`,
-    );
+  // The SDK's endpoint rules refuse a custom endpoint together with FIPS or dual-stack: say so
+  // before any request, naming both variables. (Partitions without dual-stack or FIPS are the SDK's
+  // to judge: its refusal on the first call is exit 2 too, before anything is sent.)
+  const customEndpoint = [
+    VARIABLES.endpoint,
+    VARIABLES.endpointSts,
+    VARIABLES.endpointCodeartifact,
+    VARIABLES.endpointEcr,
+  ].find((name) => read(env, name) !== undefined);
+  for (const [flag, on] of [
+    [VARIABLES.useFipsEndpoint, endpointOptions.fips],
+    [VARIABLES.useDualstackEndpoint, endpointOptions.dualStack],
+  ] as const) {
+    if (on && customEndpoint !== undefined) {
+      problems.add(
+        `${flag} is true and ${customEndpoint} sets a custom endpoint: the AWS SDK refuses that combination. Unset one of them (a custom endpoint is used as it is).`,
+      );
+    }
   }
 
   if (problems.list.length > 0) throw new InputErrors(problems.list);

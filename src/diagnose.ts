@@ -1,5 +1,5 @@
+import { describeFault, errorCode } from "./aws/errors.js";
 import { type PipeError, refusedError } from "./errors.js";
-import { describeFault, errorCode } from "./retry.js";
 import type { Claims } from "./token.js";
 import { conditionForClaims, issuerHostPath } from "./trust.js";
 

@@ -4,12 +4,13 @@ import {
   GetAuthorizationTokenCommand,
   type GetAuthorizationTokenCommandOutput,
 } from "@aws-sdk/client-ecr";
-import { clientSettings } from "./aws.js";
+import { clientConfig } from "./aws/clients.js";
+import { httpStatus } from "./aws/errors.js";
+import { withRetry } from "./aws/retry.js";
 import { callRefusal } from "./diagnose.js";
 import { internalError, isPipeError } from "./errors.js";
 import type { Feature, FeatureContext } from "./features.js";
 import type { Contribution } from "./outputs/render.js";
-import { httpStatus, withRetry } from "./retry.js";
 
 /**
  * Docker logged in to Amazon ECR for the rest of the step (ECR_LOGIN): one
@@ -104,10 +105,7 @@ function refusal(error: unknown, context: FeatureContext) {
 async function logIn(context: FeatureContext): Promise<Contribution> {
   const { config, log } = context;
   if (config.ecr === undefined) return { env: [] };
-  // "api.ecr": the API's real host, so that NO_PROXY decides for the host the SDK calls.
-  const client = new ECRClient(
-    clientSettings(context.aws, "api.ecr", config.endpoints.ecr, context.credentials),
-  );
+  const client = new ECRClient(clientConfig(context.aws, "ecr", context.credentials));
   const command = new GetAuthorizationTokenCommand({});
   let answer: GetAuthorizationTokenCommandOutput;
   try {

@@ -1,4 +1,4 @@
-import type { AwsContext, Credentials } from "./aws.js";
+import type { AwsContext, Credentials } from "./aws/clients.js";
 import type { Config } from "./config.js";
 import type { Log } from "./log.js";
 import type { Contribution } from "./outputs/render.js";

@@ -1,19 +1,21 @@
 import path from "node:path";
 import { artifactsExposing } from "./artifacts.js";
-import { type AssumedRole, getCallerIdentity, type Identity, stsEndpointOf } from "./assume.js";
-import type { AwsContext } from "./aws.js";
+import type { AwsContext } from "./aws/clients.js";
+import { clockWarning, createClock } from "./aws/clock.js";
+import { resolveEndpoints, type ServiceName } from "./aws/endpoints.js";
+import { allOrCancel } from "./aws/retry.js";
+import { type AssumedRole, getCallerIdentity, type Identity } from "./aws/sts.js";
+import { createTransport } from "./aws/transport.js";
 import { accountOf, type Config, parseConfig, roleArnsOf } from "./config.js";
 import { callRefusal } from "./diagnose.js";
+import { displayUrl } from "./endpointUrl.js";
 import { isPipeError, refusedError } from "./errors.js";
 import { featuresFor } from "./features.js";
-import { createHttpAgents } from "./http.js";
 import type { Log } from "./log.js";
 import { checkOutputDir, ownerToGive, removeOutputFiles, writeOutputFiles } from "./outputs/files.js";
 import { excludeFromGit } from "./outputs/gitExclude.js";
 import { assembleOutputs, type Contribution, coreContribution, TOKEN_FILE } from "./outputs/render.js";
-import { allOrCancel } from "./retry.js";
-import { assumeRoles } from "./session.js";
-import { loadSigningCrypto } from "./sts.js";
+import { assumeRoles, type RoleSession } from "./session.js";
 import { readStepToken, type StepToken } from "./token.js";
 
 export interface PipeDeps {
@@ -47,9 +49,30 @@ function checkVerifiedAccount(config: Config, identity: Identity): void {
   }
 }
 
-async function verify(ctx: AwsContext, config: Config, role: AssumedRole): Promise<Identity> {
+/**
+ * The account guard without VERIFY: the accounts in the assume answers' ARNs, which an answer from
+ * something that is not AWS could set to anything.
+ */
+function checkAssumedAccounts(config: Config, session: RoleSession): void {
+  if (config.allowedAccountIds.length === 0) return;
+  const roles = [session.main, session.chained, ...session.profiles.map((p) => p.role)];
+  for (const role of roles) {
+    if (role === undefined) continue;
+    const account = accountOf(role.assumedRoleArn);
+    if (account === undefined || !config.allowedAccountIds.includes(account)) {
+      throw refusedError(
+        `STS answered for ${role.roleArn} with the session ${role.assumedRoleArn}, in account ${account ?? "(none)"}, which AWS_ALLOWED_ACCOUNT_IDS does not allow.`,
+        {
+          fix: "Check the role ARN, AWS_ALLOWED_ACCOUNT_IDS and AWS_ENDPOINT_URL*; no credentials were written.",
+        },
+      );
+    }
+  }
+}
+
+async function verify(ctx: AwsContext, role: AssumedRole): Promise<Identity> {
   try {
-    return await getCallerIdentity(ctx, config.endpoints.sts, role.credentials);
+    return await getCallerIdentity(ctx, role.credentials);
   } catch (error) {
     if (isPipeError(error)) throw error;
     throw callRefusal(
@@ -61,8 +84,8 @@ async function verify(ctx: AwsContext, config: Config, role: AssumedRole): Promi
   }
 }
 
-/** `bitbucket-aws-oidc/<version>` first: how the pipe's calls show in CloudTrail's userAgent. */
-const USER_AGENT = `bitbucket-aws-oidc/${PIPE_VERSION} md/nodejs#${process.versions.node} os/${process.platform}`;
+/** How the pipe's calls show in CloudTrail's userAgent, after the SDK's own (which names Node and the OS). */
+const USER_AGENT: [string, string] = ["bitbucket-aws-oidc", PIPE_VERSION];
 
 export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
   const config = parseConfig(env, cwd);
@@ -76,23 +99,35 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
     profiles: config.profiles,
     chainRoleArn: config.chainRoleArn,
     outputDir: config.outputDir,
-    endpoints: config.endpoints,
+    // Shown without their user:password part.
+    endpoints: Object.fromEntries(
+      Object.entries(config.endpoints).map(([service, url]) => [service, url && displayUrl(url)]),
+    ),
   });
   checkAllowedAccounts(config);
   checkOutputDir(config.outputDir, config.cloneDir);
   removeOutputFiles(config.outputDir, config.cloneDir);
   const exposed = artifactsExposing(config.cloneDir, config.outputDir).catch(() => []);
 
-  const agents = await createHttpAgents();
+  const services: ServiceName[] = [
+    "sts",
+    ...(config.codeartifact === undefined ? [] : (["codeartifact"] as const)),
+    ...(config.ecr === undefined ? [] : (["ecr"] as const)),
+  ];
+  const endpoints = await resolveEndpoints(config.endpoints, services);
+  const clock = createClock();
+  const transport = await createTransport(env, clock, (host, proxy) =>
+    log.info(`Using the proxy ${new URL(proxy).host} for ${host}.`),
+  );
   const stop = new AbortController();
   const ctx: AwsContext = {
     region: config.region,
-    agents,
+    transport,
+    clock,
     userAgent: USER_AGENT,
-    endpointOptions: config.endpointOptions,
-    // Verification and chaining sign their calls: node:crypto (~8 ms to load) loads while the
-    // assume's answer is on its way instead of before the first request.
-    whileWaiting: config.verify || config.chainRoleArn !== undefined ? loadSigningCrypto : undefined,
+    endpoints,
+    fips: config.endpointOptions.fips,
+    dualStack: config.endpointOptions.dualStack,
     retry: {
       maxAttempts: config.maxAttempts,
       timeScale: config.retryTimeScale,
@@ -102,8 +137,6 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
     onRetry: (message) => log.warn(`${message}.`),
   };
   try {
-    const proxy = agents.proxyFor(stsEndpointOf(ctx, config.endpoints.sts));
-    if (proxy !== undefined) log.info(`Using the proxy ${new URL(proxy).host} for AWS calls.`);
     // The main role, every profile's role and the chain; `defaults` are the default credentials
     // (the chained role's when chaining): what verification and the features use.
     // The features' code loads while the assume is on the wire.
@@ -112,6 +145,10 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
     featuresLoaded.catch(() => {});
     const session = await assumeRoles(ctx, config, token, log);
     const defaults = session.defaults;
+    checkAssumedAccounts(config, session);
+
+    const skew = clockWarning(clock.offsetMs());
+    if (skew !== undefined) log.warn(skew);
 
     let accountId = accountOf(defaults.assumedRoleArn) ?? accountOf(defaults.roleArn) ?? "";
     const features = await featuresLoaded;
@@ -119,7 +156,7 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
     // The first failure stops the others: no request and no warning after the ✖ line.
     const [identity, ...featureContributions] = await allOrCancel(
       [
-        config.verify ? verify(ctx, config, defaults) : undefined,
+        config.verify ? verify(ctx, defaults) : undefined,
         ...features.map((feature) =>
           feature.run({ aws: ctx, config, credentials: defaults.credentials, accountId, log }),
         ),
@@ -163,6 +200,6 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
       `AWS credentials for ${defaults.assumedRoleArn}${session.profiles.length > 0 ? ` and the profiles ${session.profiles.map((p) => p.name).join(", ")}` : ""} are ready (${config.mode}, until ${defaults.credentials.expiration.toISOString()}). Next in this step: . ./${envPath}`,
     );
   } finally {
-    agents.destroy();
+    transport.destroy();
   }
 }

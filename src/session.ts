@@ -1,11 +1,11 @@
-import { type AssumedRole, assumeRole, assumeRoleWithWebIdentity } from "./assume.js";
-import type { AwsContext } from "./aws.js";
+import type { AwsContext } from "./aws/clients.js";
+import { errorCode } from "./aws/errors.js";
+import { type AssumedRole, assumeRole, assumeRoleWithWebIdentity } from "./aws/sts.js";
 import { type Config, VARIABLES } from "./config.js";
 import { callRefusal, jsonLines, webIdentityRefusal } from "./diagnose.js";
 import { amend, isPipeError, type PipeError } from "./errors.js";
 import type { Log } from "./log.js";
 import type { NamedRole } from "./outputs/profiles.js";
-import { errorCode } from "./retry.js";
 import type { StepToken } from "./token.js";
 
 /**
@@ -83,7 +83,6 @@ export async function assumeRoles(
   token: StepToken,
   log: Log,
 ): Promise<RoleSession> {
-  const endpoint = config.endpoints.sts;
   const chainRoleArn = config.chainRoleArn;
   const policies = { policy: config.sessionPolicy, policyArns: config.sessionPolicyArns };
   // A chained session lasts an hour at most; the chain's first hop is asked for no longer, since
@@ -109,7 +108,7 @@ export async function assumeRoles(
   ): Promise<AssumedRole> => {
     try {
       return keep(
-        await assumeRoleWithWebIdentity(context, endpoint, {
+        await assumeRoleWithWebIdentity(context, {
           roleArn,
           sessionName: config.sessionName,
           durationSeconds: o.durationSeconds,
@@ -148,7 +147,7 @@ export async function assumeRoles(
     let chained: AssumedRole;
     try {
       chained = keep(
-        await assumeRole(ctx, endpoint, main.credentials, {
+        await assumeRole(ctx, main.credentials, {
           roleArn: chainRoleArn,
           sessionName: main.sessionName,
           durationSeconds: chainSeconds,

@@ -3,10 +3,11 @@ import {
   GetAuthorizationTokenCommand,
   GetRepositoryEndpointCommand,
 } from "@aws-sdk/client-codeartifact";
-import { type AwsContext, type Credentials, clientSettings } from "../aws.js";
+import { type AwsContext, type Credentials, clientConfig } from "../aws/clients.js";
+import { errorCode } from "../aws/errors.js";
+import { withRetry } from "../aws/retry.js";
 import { callRefusal } from "../diagnose.js";
 import { internalError, isPipeError, type PipeError } from "../errors.js";
-import { errorCode, withRetry } from "../retry.js";
 import { type Format, withSlash } from "./login.js";
 
 /** Which domain and repository, whose, where: what every call and every message names. */
@@ -80,8 +81,8 @@ export function codeArtifactRefusal(
  * policy, our HTTP handler, never the SDK's own retries. A failure elsewhere in the run cancels
  * them through the policy (RetrySettings.cancel).
  */
-export function codeArtifactCalls(aws: AwsContext, endpoint: string | undefined, credentials: Credentials) {
-  const client = new CodeartifactClient(clientSettings(aws, "codeartifact", endpoint, credentials));
+export function codeArtifactCalls(aws: AwsContext, credentials: Credentials) {
+  const client = new CodeartifactClient(clientConfig(aws, "codeartifact", credentials));
   return {
     /**
      * codeartifact:GetAuthorizationToken; durationSeconds is always sent (0: as long as the

@@ -33,7 +33,7 @@ async function logIn(context: FeatureContext): Promise<Contribution> {
     region: config.region,
   };
   // A failure here fails the run, which cancels the other calls (RetrySettings.cancel).
-  const calls = codeArtifactCalls(context.aws, config.endpoints.codeartifact, context.credentials);
+  const calls = codeArtifactCalls(context.aws, context.credentials);
   const formats = formatsFor(ca.tools);
   log.info(
     `Logging in to CodeArtifact: domain ${target.domain} (owner ${target.owner}), repository ${target.repository}, for ${ca.tools.join(", ")}.`,

@@ -1,4 +1,4 @@
-import type { AssumedRole } from "../assume.js";
+import type { AssumedRole } from "../aws/sts.js";
 import { type CredentialsMode, RESERVED_PROFILE } from "../config.js";
 import { internalError } from "../errors.js";
 import type { OutputFile } from "./files.js";

@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { AssumedRole } from "../assume.js";
+import type { AssumedRole } from "../aws/sts.js";
 import type { Config } from "../config.js";
 import type { OutputFile } from "./files.js";
 import {

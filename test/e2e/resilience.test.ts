@@ -2,7 +2,6 @@ import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runStep, secretPieces, TEST_REPOSITORY } from "../support/pipe.ts";
-import { startProxy } from "../support/proxy.ts";
 import { useStepWorld } from "../support/stepWorld.ts";
 import type { World } from "../world/index.ts";
 
@@ -158,32 +157,6 @@ describe("refusals are explained", () => {
 });
 
 describe("proxies", () => {
-  it("sends every AWS call through HTTPS_PROXY/HTTP_PROXY, and none with NO_PROXY", async () => {
-    const proxy = await startProxy();
-    try {
-      const through = await pipe({ HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url });
-      expect(through.result.status, through.result.output).toBe(0);
-      expect(proxy.targets).toHaveLength(2);
-      expect(proxy.targets.every((t) => t.startsWith(`POST ${new URL(world.endpoint).host}`))).toBe(true);
-      expect(through.result.stdout).toMatch(/Using the proxy 127\.0\.0\.1:\d+ for AWS calls/);
-
-      proxy.targets.length = 0;
-      const bypassed = await pipe({ http_proxy: proxy.url, NO_PROXY: "127.0.0.1" });
-      expect(bypassed.result.status, bypassed.result.output).toBe(0);
-      expect(proxy.targets).toHaveLength(0);
-    } finally {
-      await proxy.close();
-    }
-  });
-
-  it("fails as a transient fault when the proxy is down (exit 4)", async () => {
-    const proxy = await startProxy();
-    await proxy.close();
-    const { result } = await pipe({ HTTP_PROXY: proxy.url, AWS_MAX_ATTEMPTS: "2" });
-    expect(result.status, result.output).toBe(4);
-    expect(lastLine(result.stdout)).toMatch(/ECONNREFUSED/);
-  });
-
   it("refuses plain http to anything but loopback, before any request", async () => {
     const { result } = await pipe({ AWS_ENDPOINT_URL_STS: "http://sts.internal.example:8080" });
     expect(result.status).toBe(2);

@@ -33,6 +33,7 @@ export function useStepWorld(
     world.clearRequests();
     world.clearFaults();
     world.setLatency(0);
+    world.setClockOffset(0);
     world.setThrottle(undefined);
     world.setSourceIp(undefined);
     world.ecr.setProxyEndpoint(undefined);

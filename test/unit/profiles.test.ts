@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { AssumedRole } from "../../src/assume.ts";
+import type { AssumedRole } from "../../src/aws/sts.ts";
 import { parseConfig } from "../../src/config.ts";
 import {
   isProfileRun,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { classify } from "../../src/aws/errors.ts";
+import { backoffDelay, withRetry } from "../../src/aws/retry.ts";
 import { isPipeError } from "../../src/errors.ts";
-import { backoffDelay, classify, withRetry } from "../../src/retry.ts";
 
 const awsError = (name: string, status: number, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status }, ...extra });

@@ -81,7 +81,7 @@ export function createCodeArtifact(iam: Iam, state: CodeArtifactState): Service 
     const expiration = new Date(
       duration === 0
         ? caller.session.expiration.getTime()
-        : Math.floor(Date.now() / 1000) * 1000 + (duration ?? DEFAULT_DURATION_SECONDS) * 1000,
+        : Math.floor(iam.clock.now() / 1000) * 1000 + (duration ?? DEFAULT_DURATION_SECONDS) * 1000,
     );
     const token = ids.bearerToken();
     state.issued.set(token, {
@@ -145,7 +145,7 @@ export function createCodeArtifact(iam: Iam, state: CodeArtifactState): Service 
     async handle(call) {
       const action = actions.get(call.action);
       if (!action) throw new ApiError(404, "UnknownOperationException", `Unknown operation ${call.action}`);
-      const caller = authenticate(call, "rest-json", iam.sessions);
+      const caller = authenticate(call, "rest-json", iam.sessions, iam.clock.now());
       const v = new Validation("ValidationException");
       v.required("domain", call.params.domain);
       v.text("domain", call.params.domain, { min: 2, max: 50, pattern: /[a-z][a-z0-9-]{0,48}[a-z0-9]/ });

@@ -42,7 +42,7 @@ export function createEcr(iam: Iam, state: EcrState): Service {
       if (call.action !== "GetAuthorizationToken") {
         throw new ApiError(400, "UnknownOperationException", `Unknown operation ${call.action}`);
       }
-      const { session, region } = authenticate(call, "json-1.1", iam.sessions);
+      const { session, region } = authenticate(call, "json-1.1", iam.sessions, iam.clock.now());
       try {
         JSON.parse(call.signed.body.toString("utf8") || "{}");
       } catch {
@@ -71,7 +71,7 @@ export function createEcr(iam: Iam, state: EcrState): Service {
           `Invalid parameter at 'registryIds' failed to satisfy constraint: 'must satisfy regular expression pattern: [0-9]{12}', got ${bad}`,
         );
       }
-      const expiresAt = Math.floor(Date.now() / 1000) + TOKEN_LIFETIME_SECONDS;
+      const expiresAt = Math.floor(iam.clock.now() / 1000) + TOKEN_LIFETIME_SECONDS;
       const authorizationData = (requested.length ? requested : [session.account]).map((accountId) => {
         const token = ids.bearerToken();
         state.issuedTokens.push(token);

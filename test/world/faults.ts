@@ -21,6 +21,13 @@ export interface Fault {
   drop?: boolean;
   /** Answer 200 with a body that breaks off. */
   malformed?: boolean;
+  /**
+   * Hostile mode: answer this instead of AWS (a proxy's page, a redirect, an oversized body): what
+   * something between the runner and AWS, or a changed AWS, may send.
+   */
+  answer?: { status: number; headers?: Record<string, string>; body: string | Buffer };
+  /** Hostile mode: let the service answer, then change its body (e.g. put a line break in an ARN). */
+  rewrite?: (body: string) => string;
 }
 
 /** The outcome a fault decides; `proceed` means "answer the call normally" (after the delay). */
@@ -28,6 +35,8 @@ export type FaultOutcome =
   | { kind: "drop"; delayMs: number }
   | { kind: "malformed"; delayMs: number }
   | { kind: "error"; delayMs: number; error: ApiError }
+  | { kind: "answer"; delayMs: number; answer: NonNullable<Fault["answer"]> }
+  | { kind: "rewrite"; delayMs: number; rewrite: NonNullable<Fault["rewrite"]> }
   | { kind: "proceed"; delayMs: number };
 
 const STATUS_OF_CODE: Record<string, number> = {
@@ -76,6 +85,8 @@ function outcomeOf(f: Fault): FaultOutcome {
   const delayMs = f.delayMs ?? 0;
   if (f.drop) return { kind: "drop", delayMs };
   if (f.malformed) return { kind: "malformed", delayMs };
+  if (f.answer) return { kind: "answer", delayMs, answer: f.answer };
+  if (f.rewrite) return { kind: "rewrite", delayMs, rewrite: f.rewrite };
   if (f.status === undefined && f.code === undefined && f.delayMs !== undefined)
     return { kind: "proceed", delayMs };
   const code =

@@ -1,4 +1,5 @@
 /** The IAM side of the world: OIDC providers, roles with their trust policies, and live sessions. */
+import { WorldClock } from "./clock.ts";
 import * as ids from "./ids.ts";
 import type { Issuer } from "./issuer.ts";
 import { parsePolicy, type Statement } from "./policy.ts";
@@ -69,6 +70,11 @@ export const providerArn = (hostPath: string, account: string, partition = "aws"
   `arn:${partition}:iam::${account}:oidc-provider/${hostPath}`;
 
 export class Iam {
+  /** AWS's time: sessions start and end by it, signatures are checked against it. */
+  readonly clock: WorldClock;
+  constructor(clock: WorldClock = new WorldClock()) {
+    this.clock = clock;
+  }
   readonly providers = new Map<string, Provider>();
   readonly roles = new Map<string, Role>();
   /** Access key id -> session. */
@@ -131,7 +137,7 @@ export class Iam {
       assumedRoleArn: `arn:${role.partition}:sts::${role.account}:assumed-role/${role.name}/${o.sessionName}`,
       account: role.account,
       // AWS hands out whole seconds.
-      expiration: new Date(Math.floor(Date.now() / 1000) * 1000 + o.durationSeconds * 1000),
+      expiration: new Date(Math.floor(this.clock.now() / 1000) * 1000 + o.durationSeconds * 1000),
       sessionName: o.sessionName,
       userId: `${role.uniqueId}:${o.sessionName}`,
       policyArns: o.policyArns,

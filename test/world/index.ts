@@ -8,6 +8,8 @@
  *   // run the pipe with AWS_ENDPOINT_URL=world.endpoint, AWS_ROLE_ARN=roleArn, BITBUCKET_STEP_OIDC_TOKEN=token
  *   await world.close();
  */
+
+import { WorldClock } from "./clock.ts";
 import {
   addDomain,
   type CodeArtifactState,
@@ -83,6 +85,11 @@ export interface World {
   /** Queues a fault; faults are consumed in the order queued, each by the calls it matches. */
   fault(f: Fault): void;
   clearFaults(): void;
+  /**
+   * AWS's and Bitbucket's clock against the real one (the pipe's): -20 minutes stands for a runner
+   * whose clock is 20 minutes ahead. Answers are dated by it and signatures checked against it.
+   */
+  setClockOffset(ms: number): void;
   /** A fixed delay before every API answer. */
   setLatency(ms: number): void;
   /** The `aws:SourceIp` trust policies see; undefined: the socket's remote address. */
@@ -119,9 +126,10 @@ export interface World {
 }
 
 export async function startWorld(o: { issuer?: IssuerOptions; latencyMs?: number } = {}): Promise<World> {
-  const issuers = await startIssuerHost();
+  const clock = new WorldClock();
+  const issuers = await startIssuerHost(clock);
   try {
-    return await assemble(issuers, o);
+    return await assemble(issuers, clock, o);
   } catch (error) {
     await issuers.close();
     throw error;
@@ -130,10 +138,11 @@ export async function startWorld(o: { issuer?: IssuerOptions; latencyMs?: number
 
 async function assemble(
   issuers: Awaited<ReturnType<typeof startIssuerHost>>,
+  clock: WorldClock,
   o: { issuer?: IssuerOptions; latencyMs?: number },
 ): Promise<World> {
   const defaultIssuer = await issuers.addIssuer(o.issuer);
-  const iam = new Iam();
+  const iam = new Iam(clock);
   iam.addProvider(defaultIssuer);
 
   const faults = new Faults();
@@ -154,6 +163,7 @@ async function assemble(
     throttle,
     requests,
     controls,
+    clock,
   });
   codeartifact.registryBase = `${server.url}${REGISTRY_PREFIX}`;
 
@@ -205,6 +215,9 @@ async function assemble(
     },
     fault: (f) => faults.add(f),
     clearFaults: () => faults.clear(),
+    setClockOffset(ms) {
+      clock.offsetMs = ms;
+    },
     setLatency(ms) {
       controls.latencyMs = ms;
     },

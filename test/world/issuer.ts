@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
+import { WorldClock } from "./clock.ts";
 import { bracedUuid } from "./ids.ts";
 import { listen } from "./listen.ts";
 
@@ -73,7 +74,7 @@ export const unbraced = (uuid: string): string => uuid.replace(/^\{|\}$/g, "");
 type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
 const newKeyPair = () => generateKeyPair("RS256", { modulusLength: 2048 });
 
-export async function startIssuerHost(): Promise<IssuerHost> {
+export async function startIssuerHost(clock: WorldClock = new WorldClock()): Promise<IssuerHost> {
   /** Local path (e.g. `/2.0/workspaces/acme/pipelines-config/identity/oidc`) -> document. */
   const documents = new Map<string, unknown>();
   const issuers = new Map<string, Issuer>();
@@ -140,7 +141,7 @@ export async function startIssuerHost(): Promise<IssuerHost> {
       workspace,
       workspaceUuid,
       async token(t: TokenOptions = {}) {
-        const now = Math.floor(Date.now() / 1000);
+        const now = Math.floor(clock.now() / 1000);
         const exp = now + (t.expiresInSeconds ?? 3600);
         const iat = t.issuedAt ?? (exp <= now ? exp - 3600 : now);
         const tokenWorkspaceUuid = braced(t.workspaceUuid ?? workspaceUuid);

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { signingKeyId } from "./auth.ts";
+import type { WorldClock } from "./clock.ts";
 import type { Faults, Throttle } from "./faults.ts";
 import * as ids from "./ids.ts";
 import { type Listening, listen, readBody } from "./listen.ts";
@@ -61,17 +62,22 @@ export function startAwsServer(o: {
   throttle: Throttle;
   requests: RecordedRequest[];
   controls: Controls;
+  clock: WorldClock;
 }): Promise<Listening> {
   async function answer(service: Service, call: ApiCall, record: RecordedRequest): Promise<Reply | "drop"> {
     const fault = o.faults.take(service.name, call.action);
     if (fault) await sleep(fault.delayMs);
     if (fault?.kind === "drop") return "drop";
     if (fault?.kind === "malformed") return malformedReply(service.protocol, call.action, call.requestId);
+    if (fault?.kind === "answer") {
+      return { status: fault.answer.status, headers: fault.answer.headers ?? {}, body: fault.answer.body };
+    }
     try {
       if (fault?.kind === "error") throw fault.error;
       const throttled = o.throttle.check(service.name);
       if (throttled) throw throttled;
-      return await service.handle(call);
+      const reply = await service.handle(call);
+      return fault?.kind === "rewrite" ? { ...reply, body: fault.rewrite(reply.body.toString()) } : reply;
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       record.errorCode = error.code;
@@ -141,6 +147,9 @@ export function startAwsServer(o: {
       return;
     }
     record.status = reply.status;
-    res.writeHead(reply.status, reply.headers).end(reply.body);
+    // AWS dates every answer: the pipe reads its clock offset from it.
+    res
+      .writeHead(reply.status, { date: new Date(o.clock.now()).toUTCString(), ...reply.headers })
+      .end(reply.body);
   });
 }

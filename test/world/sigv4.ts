@@ -32,8 +32,8 @@ export type Verdict =
   | { ok: false; reason: "signature" | "skew" | "incomplete"; message: string };
 
 const ALGORITHM = "AWS4-HMAC-SHA256";
-/** AWS accepts requests signed up to 5 minutes before or after its own clock. */
-const MAX_SKEW_MS = 5 * 60 * 1000;
+/** How far from its own clock AWS accepts a request's signing time: STS 15 minutes, most other services 5. */
+const skewWindowMinutes = (service: string) => (service === "sts" ? 15 : 5);
 
 const AUTHORIZATION =
   /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})$/;
@@ -183,18 +183,20 @@ export function verifySignature(
       message: "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
     };
   }
+  const minutes = skewWindowMinutes(expectedService);
+  const MAX_SKEW_MS = minutes * 60_000;
   if (signedAt < now - MAX_SKEW_MS) {
     return {
       ok: false,
       reason: "skew",
-      message: `Signature expired: ${amzDate(signedAt)} is now earlier than ${amzDate(now - MAX_SKEW_MS)} (${amzDate(now)} - 5 min.)`,
+      message: `Signature expired: ${amzDate(signedAt)} is now earlier than ${amzDate(now - MAX_SKEW_MS)} (${amzDate(now)} - ${minutes} min.)`,
     };
   }
   if (signedAt > now + MAX_SKEW_MS) {
     return {
       ok: false,
       reason: "skew",
-      message: `Signature not yet current: ${amzDate(signedAt)} is still later than ${amzDate(now + MAX_SKEW_MS)} (${amzDate(now)} + 5 min.)`,
+      message: `Signature not yet current: ${amzDate(signedAt)} is still later than ${amzDate(now + MAX_SKEW_MS)} (${amzDate(now)} + ${minutes} min.)`,
     };
   }
   if (!amzDate(signedAt).startsWith(auth.date)) {

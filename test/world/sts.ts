@@ -113,7 +113,7 @@ export function createSts(iam: Iam): Service {
     const role = checkSemantics(input, iam);
     const roleAccount = parseRoleArn(input.roleArn)?.account ?? "";
 
-    const identity = await verifyWebIdentity(token ?? "", roleAccount, iam);
+    const identity = await verifyWebIdentity(token ?? "", roleAccount, iam, iam.clock.now());
     const denied = new ApiError(
       403,
       "AccessDenied",
@@ -153,7 +153,7 @@ export function createSts(iam: Iam): Service {
   }
 
   async function assumeRole(call: ApiCall): Promise<Reply> {
-    const { session: caller } = authenticate(call, "query", iam.sessions);
+    const { session: caller } = authenticate(call, "query", iam.sessions, iam.clock.now());
     const v = new Validation("ValidationError");
     const input = assumeInput(call.params, v);
     const externalId = call.params.ExternalId;
@@ -209,7 +209,7 @@ export function createSts(iam: Iam): Service {
   }
 
   function getCallerIdentity(call: ApiCall): Reply {
-    const { session } = authenticate(call, "query", iam.sessions);
+    const { session } = authenticate(call, "query", iam.sessions, iam.clock.now());
     return queryResult(
       "GetCallerIdentity",
       { UserId: session.userId, Account: session.account, Arn: session.assumedRoleArn },
@@ -221,7 +221,8 @@ export function createSts(iam: Iam): Service {
     name: "sts",
     protocol: "query",
     route({ method, path, headers, body, query }) {
-      if (path !== "/" || (method !== "POST" && method !== "GET")) return undefined;
+      // Any run of slashes: a custom endpoint may end in "/" or hold an empty segment ("//").
+      if (!/^\/+$/.test(path) || (method !== "POST" && method !== "GET")) return undefined;
       // STS takes its parameters from the query string and, for POST, the form body alike.
       const params = Object.fromEntries(new URLSearchParams(query));
       if (

@@ -10,7 +10,7 @@ export type Protocol = "query" | "rest-json" | "json-1.1";
 export interface Reply {
   status: number;
   headers: Record<string, string>;
-  body: string;
+  body: string | Buffer;
 }
 
 /** An AWS error answer: thrown by handlers, rendered in the service's protocol. */

@@ -1,4 +1,5 @@
-import { internalError, REPORT_A_BUG, transientError } from "./errors.js";
+import { internalError, REPORT_A_BUG, transientError } from "../errors.js";
+import { classify, clockSkewCorrected, describeFault, setupError } from "./errors.js";
 
 /**
  * One retry policy for every AWS call (the SDK's own retryer is off: maxAttempts 1 on every
@@ -6,8 +7,6 @@ import { internalError, REPORT_A_BUG, transientError } from "./errors.js";
  * Other transient faults get a bounded number of attempts. Refusals fail at the first answer.
  * Nothing is retried past the token's expiry, and every attempt runs under its own timeout.
  */
-export type FaultClass = "throttle" | "transient" | "refused" | "unknown";
-
 export interface RetrySettings {
   /** Attempts for transient faults other than throttling (AWS_MAX_ATTEMPTS). */
   maxAttempts: number;
@@ -32,90 +31,57 @@ export const TRANSIENT_BASE_MS = 250;
 export const TRANSIENT_CAP_MS = 10_000;
 export const ATTEMPT_TIMEOUT_MS = 15_000;
 
-const THROTTLE_CODES = new Set([
-  "Throttling",
-  "ThrottlingException",
-  "ThrottledException",
-  "TooManyRequestsException",
-  "RequestLimitExceeded",
-  "RequestThrottled",
-  "RequestThrottledException",
-  "SlowDown",
-  "PriorRequestNotComplete",
-]);
-const TRANSIENT_CODES = new Set([
-  "IDPCommunicationError",
-  "ServiceUnavailable",
-  "ServiceUnavailableException",
-  "InternalFailure",
-  "InternalError",
-  "InternalServerError",
-  "InternalServerException",
-  "RequestTimeout",
-  "RequestTimeoutException",
-  "TimeoutError",
-  "AbortError",
-]);
-const NETWORK_CODES = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ENETUNREACH",
-  "EHOSTUNREACH",
-  "ENETDOWN",
-  "EHOSTDOWN",
-  "ERR_SOCKET_CONNECTION_TIMEOUT",
-  "UND_ERR_SOCKET",
-]);
-
-interface AwsLikeError {
-  name?: string;
-  code?: string;
-  message?: string;
-  $metadata?: { httpStatusCode?: number };
-  $response?: unknown;
-  cause?: unknown;
-}
-
-/**
- * The AWS error code as sent on the wire. The SDK names modelled errors after their class
- * (`InvalidIdentityTokenException` for the wire's `InvalidIdentityToken`) and keeps the wire code in `Code`.
- */
-export const errorCode = (error: unknown): string | undefined => {
-  const e = error as (AwsLikeError & { Code?: unknown }) | undefined;
-  if (typeof e?.Code === "string" && e.Code !== "") return e.Code;
-  return e?.name === "Error" ? e.code : (e?.name ?? e?.code);
-};
-export const httpStatus = (error: unknown): number | undefined =>
-  (error as AwsLikeError | undefined)?.$metadata?.httpStatusCode;
-
-/** What kind of fault an error from an AWS call is, from its AWS code, HTTP status or socket error. */
-export function classify(error: unknown): FaultClass {
-  const e = (error ?? {}) as AwsLikeError;
-  const code = errorCode(error) ?? "";
-  const status = httpStatus(error);
-  if (THROTTLE_CODES.has(code) || status === 429) return "throttle";
-  if (TRANSIENT_CODES.has(code)) return "transient";
-  if (status !== undefined && status >= 500) return "transient";
-  const sysCode = e.code ?? (e.cause as AwsLikeError | undefined)?.code;
-  if (sysCode !== undefined && NETWORK_CODES.has(sysCode)) return "transient";
-  // A 2xx answer the SDK could not parse: a proxy or a network fault mangled it.
-  if (status !== undefined && status < 300 && /deserializ|parse|xml|json/i.test(`${e.message}`))
-    return "transient";
-  if (status === undefined && /deserializ/i.test(`${e.message}`)) return "transient";
-  if (status !== undefined && status >= 400) return "refused";
-  return "unknown";
-}
-
 /** Full jitter: a uniform delay between 0 and the capped exponential step. */
 export const backoffDelay = (attempt: number, baseMs: number, capMs: number, random: () => number): number =>
   random() * Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Settles with the sleep, or at once with the signal's reason when it aborts first: a refusal elsewhere never waits for a backoff. */
+function sleepUnless(
+  sleep: (ms: number) => Promise<void>,
+  ms: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (signal === undefined) return sleep(ms);
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    sleep(ms).then(
+      () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * The call's own promise, or the attempt's abort: the timeout then covers reading and parsing the
+ * answer too, whatever the SDK does with the signal once the answer has started to arrive.
+ */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
 
 /** The reason a cancelled call stops with; never shown, since the failure that caused it is. */
 export const cancelledError = () => internalError("Cancelled: another call of this run failed first.");
@@ -142,17 +108,6 @@ export interface RetryOptions {
   alsoRetry?: { when: (error: unknown) => boolean; attempts: number; delayMs: number };
 }
 
-/** Describes a fault for the log without any secret (AWS messages don't carry the caller's secrets). */
-export const describeFault = (error: unknown): string => {
-  const code = errorCode(error) ?? "Error";
-  const status = httpStatus(error);
-  // First line only, bounded: a parser's message can carry the whole broken answer.
-  const full = (error as AwsLikeError | undefined)?.message ?? "";
-  const firstLine = full.split("\n")[0] ?? "";
-  const message = firstLine.length > 200 ? `${firstLine.slice(0, 200)}…` : firstLine;
-  return `${code}${status ? ` (HTTP ${status})` : ""}${message && message !== code ? `: ${message}` : ""}`;
-};
-
 /**
  * Runs `call` under the policy. Refusals and unknown errors are rethrown unchanged for the caller
  * to explain; transient faults that outlast the policy become a PipeError of kind `transient`.
@@ -174,6 +129,7 @@ export async function withRetry<T>(
   let transientAttempts = 0;
   let throttleAttempts = 0;
   let extraAttempts = 0;
+  let skewResent = false;
 
   const cancel = settings.cancel;
   for (;;) {
@@ -185,10 +141,19 @@ export async function withRetry<T>(
       timeout.name = "TimeoutError";
       controller.abort(timeout);
     }, ATTEMPT_TIMEOUT_MS * scale);
+    const signal = cancel ? AbortSignal.any([controller.signal, cancel]) : controller.signal;
     try {
-      return await call(cancel ? AbortSignal.any([controller.signal, cancel]) : controller.signal);
+      return await untilAborted(call(signal), signal);
     } catch (error) {
       if (cancel?.aborted) throw cancel.reason;
+      const setup = controller.signal.aborted ? undefined : setupError(what, error);
+      if (setup !== undefined) throw setup;
+      // The SDK read AWS's time off this refusal and corrected its client's clock: the one re-send
+      // that is not the policy's, since the same request, signed again, is what AWS would accept.
+      if (!skewResent && clockSkewCorrected(error)) {
+        skewResent = true;
+        continue;
+      }
       const fault = controller.signal.aborted ? "transient" : classify(error);
       const reason = controller.signal.aborted
         ? describeFault(controller.signal.reason)
@@ -240,7 +205,7 @@ export async function withRetry<T>(
         );
       }
       onRetry(`${what}: ${reason}; attempt ${attempts + 1} in ${(delay / 1000).toFixed(1)} s`);
-      await sleep(delay);
+      await sleepUnless(sleep, delay, cancel);
     } finally {
       clearTimeout(timer);
     }

@@ -1,0 +1,39 @@
+/**
+ * The one rule for every AWS endpoint, whatever its source (a variable, a shared config file, an
+ * answer): https, or plain http to this machine only, since the step's token and signed requests
+ * would otherwise cross the network unencrypted. Pure: shared by config and the AWS layer.
+ */
+
+export const isLoopbackHost = (host: string): boolean => {
+  const bare = host.replace(/^\[|\]$/g, "");
+  return bare === "localhost" || bare === "::1" || /^127(?:\.\d{1,3}){3}$/.test(bare);
+};
+
+/** What is wrong with an endpoint URL, as the end of a sentence naming its source; undefined when it is fine. */
+export function endpointUrlProblem(value: string): string | undefined {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+  if (/[\s\u0000-\u001f\u007f]/.test(value)) return "must be a URL without blanks or control characters";
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "must be a URL such as https://sts.us-east-1.amazonaws.com";
+  }
+  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
+    return `uses plain http:// to ${url.hostname}: credentials and the token would travel unencrypted. Use https:// (plain http is allowed only to a loopback address)`;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return "must be an https:// URL";
+  return undefined;
+}
+
+/** The URL without its `user:password@` part: what may be shown. */
+export function displayUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    url.username = "";
+    url.password = "";
+    return url.toString();
+  } catch {
+    return "(not a URL)";
+  }
+}
