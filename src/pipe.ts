@@ -11,6 +11,7 @@ import type { Log } from "./log.js";
 import { checkOutputDir, ownerToGive, removeOutputFiles, writeOutputFiles } from "./outputs/files.js";
 import { excludeFromGit } from "./outputs/gitExclude.js";
 import { assembleOutputs, type Contribution, coreContribution, TOKEN_FILE } from "./outputs/render.js";
+import { withoutUserinfo } from "./redact.js";
 import { allOrCancel } from "./retry.js";
 import { assumeRoles } from "./session.js";
 import { loadSigningCrypto } from "./sts.js";
@@ -76,7 +77,11 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
     profiles: config.profiles,
     chainRoleArn: config.chainRoleArn,
     outputDir: config.outputDir,
-    endpoints: config.endpoints,
+    endpoints: {
+      sts: withoutUserinfo(config.endpoints.sts),
+      codeartifact: withoutUserinfo(config.endpoints.codeartifact),
+      ecr: withoutUserinfo(config.endpoints.ecr),
+    },
   });
   checkAllowedAccounts(config);
   checkOutputDir(config.outputDir, config.cloneDir);

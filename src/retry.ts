@@ -1,4 +1,5 @@
 import { internalError, REPORT_A_BUG, transientError } from "./errors.js";
+import { boundedText } from "./redact.js";
 
 /**
  * One retry policy for every AWS call (the SDK's own retryer is off: maxAttempts 1 on every
@@ -146,10 +147,9 @@ export interface RetryOptions {
 export const describeFault = (error: unknown): string => {
   const code = errorCode(error) ?? "Error";
   const status = httpStatus(error);
-  // First line only, bounded: a parser's message can carry the whole broken answer.
-  const full = (error as AwsLikeError | undefined)?.message ?? "";
-  const firstLine = full.split("\n")[0] ?? "";
-  const message = firstLine.length > 200 ? `${firstLine.slice(0, 200)}…` : firstLine;
+  // Bounded (a parser's message can carry the whole broken answer), never inside a token-like run:
+  // the log removes secrets whole or by 16-character pieces, not a stub the cut left behind.
+  const message = boundedText((error as AwsLikeError | undefined)?.message ?? "", 200);
   return `${code}${status ? ` (HTTP ${status})` : ""}${message && message !== code ? `: ${message}` : ""}`;
 };
 

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { bracedUuid } from "./ids.ts";
+import { recordIssued } from "./issued.ts";
 import { listen } from "./listen.ts";
 
 export const DEFAULT_WORKSPACE = "acme";
@@ -164,7 +165,12 @@ export async function startIssuerHost(): Promise<IssuerHost> {
           ...t.extraClaims,
         };
         const signingKey = t.signWithForeignKey ? await foreignPrivateKey() : keys.privateKey;
-        return new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid, typ: "JWT" }).sign(signingKey);
+        const token = await new SignJWT(claims)
+          .setProtectedHeader({ alg: "RS256", kid, typ: "JWT" })
+          .sign(signingKey);
+        recordIssued("OIDC token", token);
+        recordIssued("OIDC token signature", token.split(".")[2] ?? "");
+        return token;
       },
     };
     issuers.set(url, issuer);
