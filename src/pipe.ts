@@ -151,13 +151,17 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
     ];
     const owner = ownerToGive(config.cloneDir);
     writeOutputFiles(config.outputDir, assembleOutputs(contributions), owner);
-    let excluded: string | undefined;
     try {
-      excluded = excludeFromGit(cwd, config.outputDir, owner);
+      const excluded = excludeFromGit(cwd, config.outputDir, owner, config.cloneDir);
+      if (excluded && "added" in excluded) log.debug(`Added ${excluded.added} to .git/info/exclude.`);
+      if (excluded && "leftAlone" in excluded) {
+        log.info(
+          `Left .git/info/exclude alone (${excluded.leftAlone}): add ${config.outputDirDisplay} to your ignore rules yourself if later commands run git add.`,
+        );
+      }
     } catch (error) {
       log.debug(`Could not add ${config.outputDirDisplay} to .git/info/exclude: ${(error as Error).message}`);
     }
-    if (excluded) log.debug(`Added ${excluded} to .git/info/exclude.`);
     for (const glob of await exposed) {
       log.warn(
         `bitbucket-pipelines.yml has artifacts: '${glob}', which matches ${config.outputDirDisplay}/: Bitbucket would upload the credentials and the token as build artifacts. Exclude the folder from that glob or choose another OUTPUT_DIR.`,
