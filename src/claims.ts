@@ -1,5 +1,6 @@
 import { claimLines } from "./diagnose.js";
 import { inputError } from "./errors.js";
+import { printableJson } from "./printable.js";
 import { readStepClaims } from "./token.js";
 import { conditionForClaims, issuerHostPath, trustPolicyDocument } from "./trust.js";
 
@@ -17,7 +18,7 @@ export function runClaims(env: NodeJS.ProcessEnv, args: readonly string[] = []):
   }
   const claims = readStepClaims(env);
   const condition = conditionForClaims(claims);
-  if (json) return `${JSON.stringify({ claims, condition }, null, 2)}\n`;
+  if (json) return `${printableJson({ claims, condition }, 2)}\n`;
   const policy = trustPolicyDocument(
     `arn:aws:iam::<account id>:oidc-provider/${issuerHostPath(claims.iss)}`,
     condition,
@@ -27,10 +28,10 @@ export function runClaims(env: NodeJS.ProcessEnv, args: readonly string[] = []):
     ...claimLines(claims),
     "",
     "Trust-policy Condition that admits this step:",
-    JSON.stringify({ Condition: condition }, null, 2),
+    printableJson({ Condition: condition }, 2),
     "",
     "A whole trust policy with it (put your account id in the provider ARN):",
-    JSON.stringify(policy, null, 2),
+    printableJson(policy, 2),
     "",
   ].join("\n");
 }

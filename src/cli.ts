@@ -26,12 +26,47 @@ Usage:
 
 const isTrue = (value: string | undefined) => value?.trim().toLowerCase() === "true";
 
-/** Makes the step's token unprintable before anything can fail with it in a message. */
-function guardToken(log: Log, env: NodeJS.ProcessEnv): void {
+/** Variables whose URLs may carry a `user:password@` part. */
+const URL_VARIABLES = [
+  VARIABLES.endpoint,
+  VARIABLES.endpointSts,
+  VARIABLES.endpointCodeartifact,
+  VARIABLES.endpointEcr,
+  "HTTPS_PROXY",
+  "https_proxy",
+  "HTTP_PROXY",
+  "http_proxy",
+];
+
+/**
+ * Makes the step's token and the passwords in proxy and endpoint URLs unprintable before anything
+ * can fail with them in a message. A proxy's password travels as base64 of `user:password`
+ * (Proxy-Authorization), so that form is a secret too.
+ */
+function guardSecrets(log: Log, env: NodeJS.ProcessEnv): void {
   const token = env[TOKEN_VARIABLE]?.trim();
-  if (!token) return;
-  log.addSecret(token);
-  for (const part of token.split(".")) if (part.length >= 20) log.addSecret(part);
+  if (token) {
+    log.addSecret(token);
+    for (const part of token.split(".")) if (part.length >= 20) log.addSecret(part);
+  }
+  for (const name of URL_VARIABLES) {
+    const value = env[name]?.trim();
+    if (!value) continue;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      continue;
+    }
+    if (url.password === "") continue;
+    log.addSecret(url.password);
+    log.addBasicPair(url.username, url.password);
+    try {
+      log.addBasicPair(decodeURIComponent(url.username), decodeURIComponent(url.password));
+    } catch {
+      // Not percent-decodable: the raw form above is what is sent.
+    }
+  }
 }
 
 function report(log: Log, error: unknown, debug: boolean): ErrorKind {
@@ -45,10 +80,15 @@ function report(log: Log, error: unknown, debug: boolean): ErrorKind {
     log.detail(`ERROR: ${failure.message}`);
     for (const line of failure.details) log.detail(line);
   }
-  if (debug && failure.cause instanceof Error && failure.cause.stack) log.debug(failure.cause.stack);
-  if (debug && !isPipeError(error) && error instanceof Error && error.stack) log.debug(error.stack);
-  // One line, whatever the message held: the ✖ line is what people and scripts grep for.
-  log.failure(`${summary} ${failure.fix ?? ""}`.replace(/\s*[\r\n]+\s*/g, " ").trim());
+  // The log prints one line per call: a stack is split here so that it stays readable.
+  const stacks = [failure.cause, isPipeError(error) ? undefined : error];
+  for (const stack of stacks) {
+    if (debug && stack instanceof Error && stack.stack)
+      for (const line of stack.stack.split("\n")) log.debug(line);
+  }
+  // One line, whatever the message held (the log shows its line breaks escaped): the ✖ line is
+  // what people and scripts grep for.
+  log.failure(`${summary} ${failure.fix ?? ""}`.trim());
   return failure.kind;
 }
 
@@ -63,7 +103,7 @@ export async function main(
   // Commands print their result on stdout; their log goes to stderr so `template > stack.yaml` works.
   const log = createLog({ fd: command === "" ? 1 : 2, debug });
   log.setMaskAccountIds(isTrue(env[VARIABLES.maskAccountId]));
-  guardToken(log, env);
+  guardSecrets(log, env);
   try {
     switch (command) {
       case "":

@@ -1,6 +1,8 @@
 import path from "node:path";
-import { displayUrl, endpointUrlProblem } from "./endpointUrl.js";
+import { endpointUrlProblem } from "./endpointUrl.js";
 import { InputErrors } from "./errors.js";
+import { escapeControl, firstControl, hasControl, printableJson } from "./printable.js";
+import { boundedText, withoutUserinfo } from "./redact.js";
 
 /** Every variable the pipe reads, by name: the contract's names, in one place. */
 export const VARIABLES = {
@@ -132,13 +134,25 @@ const NPM_SCOPE = /^@[a-z0-9][a-z0-9._~-]{0,213}$/;
 /** A profile name the pipe itself writes in aws-config for the web-identity source of a chain. */
 export const RESERVED_PROFILE = "bitbucket-oidc";
 const SESSION_POLICY_MAX = 2048;
+/** Linux's PATH_MAX is 4096 with the clone dir's own path in it; NAME_MAX is 255 on every common file system. */
+const OUTPUT_DIR_MAX = 1024;
+const PATH_COMPONENT_MAX = 255;
+/** Values that may span lines: there, tab, CR and LF are only blanks between items. */
+const MULTI_LINE = new Set<string>([
+  VARIABLES.profiles,
+  VARIABLES.sessionPolicy,
+  VARIABLES.sessionPolicyArns,
+  VARIABLES.allowedAccounts,
+  VARIABLES.caTools,
+  VARIABLES.ecrRegistryIds,
+]);
+/** Read by the transport, not the parser: held to the same rule. */
+const PROXY_VARIABLES = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"];
+const BLANKS = /[\t\r\n]/g;
 const MAX_POLICY_ARNS = 10;
 
 /** Shows a bad value without echoing it whole: it may be a secret pasted into the wrong variable. */
-const shown = (value: string): string => {
-  const oneLine = JSON.stringify(value.length > 40 ? `${value.slice(0, 20)}…` : value);
-  return oneLine;
-};
+const shown = (value: string): string => printableJson(value.length > 40 ? boundedText(value, 20) : value);
 
 /**
  * Reads one variable set. Empty and whitespace-only values count as unset: Bitbucket passes
@@ -156,11 +170,38 @@ const splitList = (value: string): string[] =>
     .map((item) => item.trim())
     .filter((item) => item !== "");
 
+/**
+ * A control character in a variable is never meant (a stray paste, or an attempt to forge log
+ * lines or file content): refused by name, with where it is, never the value itself.
+ */
+function checkControlCharacters(env: NodeJS.ProcessEnv, problems: Problems): void {
+  for (const name of [...Object.values(VARIABLES), ...PROXY_VARIABLES]) {
+    const value = env[name];
+    if (value === undefined) continue;
+    const checked = MULTI_LINE.has(name) ? value.replace(BLANKS, " ") : value;
+    const at = firstControl(checked);
+    if (at < 0) continue;
+    const char = escapeControl(checked.charAt(at));
+    problems.add(
+      `${name} contains a control character (${char} at position ${at + 1})${MULTI_LINE.has(name) ? "" : "; it must be on one line"}: set it again without it.`,
+    );
+  }
+}
+
+/** Why the SDKs' INI parser could not read `value` back as written (undefined: it can). */
+export function iniValueProblem(value: string): string | undefined {
+  if (hasControl(value)) return "a line break or another control character";
+  if (value !== value.trim()) return "leading or trailing blanks";
+  if (/\s[;#]/.test(value)) return "a blank followed by ; or #, which starts a comment";
+  return undefined;
+}
+
 /** Collects every problem instead of stopping at the first, so one run shows them all. */
 class Problems {
   readonly list: string[] = [];
   add(message: string): void {
-    this.list.push(message);
+    // Messages quote values the user set; whatever they hold, a problem stays one printable line.
+    this.list.push(escapeControl(message));
   }
 }
 
@@ -217,7 +258,7 @@ function parseEndpoint(env: NodeJS.ProcessEnv, name: string, problems: Problems)
   if (value === undefined) return undefined;
   const problem = endpointUrlProblem(value);
   if (problem !== undefined) {
-    problems.add(`${name} ${problem}, got ${shown(displayUrl(value))}.`);
+    problems.add(`${name} ${problem}, got ${shown(withoutUserinfo(value) ?? "")}.`);
     return undefined;
   }
   return value;
@@ -375,8 +416,16 @@ function resolveOutputDir(
   problems: Problems,
 ): { outputDir: string; display: string } {
   const display = read(env, VARIABLES.outputDir) ?? DEFAULT_OUTPUT_DIR;
-  if (/[\0\n\r]/.test(display)) {
+  if (hasControl(display)) {
     problems.add(`${VARIABLES.outputDir} must be a folder path on one line, got ${shown(display)}.`);
+  }
+  const longest = Math.max(...display.split("/").map((part) => part.length));
+  if (display.length > OUTPUT_DIR_MAX || longest > PATH_COMPONENT_MAX) {
+    // Never echoed: the path is long by definition, and may be anything.
+    problems.add(
+      `${VARIABLES.outputDir} is ${display.length} characters long${longest > PATH_COMPONENT_MAX ? ` with a folder name of ${longest}` : ""}; it may have at most ${OUTPUT_DIR_MAX}, and at most ${PATH_COMPONENT_MAX} per folder name.`,
+    );
+    return { outputDir: path.resolve(cwd, DEFAULT_OUTPUT_DIR), display: DEFAULT_OUTPUT_DIR };
   }
   const outputDir = path.resolve(cwd, display);
   const cloneDir = read(env, VARIABLES.cloneDir);
@@ -401,6 +450,7 @@ export function outputDirFrom(env: NodeJS.ProcessEnv, cwd: string): string | und
 /** Every variable, checked at once; throws InputErrors listing every problem found. */
 export function parseConfig(env: NodeJS.ProcessEnv, cwd: string): Config {
   const problems = new Problems();
+  checkControlCharacters(env, problems);
 
   const mainArn = read(env, VARIABLES.roleArn);
   const aliasArn = read(env, VARIABLES.oidcRoleArn);
@@ -540,6 +590,17 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd: string): Config {
     if (on && customEndpoint !== undefined) {
       problems.add(
         `${flag} is true and ${customEndpoint} sets a custom endpoint: the AWS SDK refuses that combination. Unset one of them (a custom endpoint is used as it is).`,
+      );
+    }
+  }
+
+  // In a profile run the SDKs find the token file through aws-config: a path they would read
+  // back differently is refused now, not after every AWS call.
+  if (mode === "web-identity" && (profiles.length > 0 || chainRoleArn !== undefined)) {
+    const why = iniValueProblem(path.join(outputDir, "web-identity-token"));
+    if (why !== undefined && !hasControl(display)) {
+      problems.add(
+        `${VARIABLES.outputDir} (${display}) cannot be written into aws-config, which a profile run needs: its path has ${why}. Choose a folder name without it.`,
       );
     }
   }

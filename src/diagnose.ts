@@ -1,5 +1,6 @@
 import { describeFault, errorCode } from "./aws/errors.js";
 import { type PipeError, refusedError } from "./errors.js";
+import { escapeControl, printableJson } from "./printable.js";
 import type { Claims } from "./token.js";
 import { conditionForClaims, issuerHostPath } from "./trust.js";
 
@@ -11,12 +12,12 @@ import { conditionForClaims, issuerHostPath } from "./trust.js";
 const when = (seconds: number | undefined) =>
   seconds === undefined ? "unknown" : new Date(seconds * 1000).toISOString();
 
-/** The token's claims as log lines; none of them is secret. */
+/** The token's claims as log lines; none of them is secret, all of them untrusted (escaped). */
 export function claimLines(claims: Claims): string[] {
   const lines = [
-    `  iss: ${claims.iss}`,
-    `  aud: ${Array.isArray(claims.aud) ? claims.aud.join(", ") : claims.aud}`,
-    `  sub: ${claims.sub}`,
+    `  iss: ${escapeControl(claims.iss)}`,
+    `  aud: ${escapeControl(Array.isArray(claims.aud) ? claims.aud.join(", ") : claims.aud)}`,
+    `  sub: ${escapeControl(claims.sub)}`,
   ];
   for (const name of [
     "workspaceUuid",
@@ -24,7 +25,8 @@ export function claimLines(claims: Claims): string[] {
     "deploymentEnvironmentUuid",
     "branchName",
   ] as const) {
-    if (claims[name] !== undefined) lines.push(`  ${name}: ${claims[name]}`);
+    const value = claims[name];
+    if (value !== undefined) lines.push(`  ${name}: ${escapeControl(value)}`);
   }
   lines.push(`  issued: ${when(claims.iat)}`, `  expires: ${when(claims.exp)}`);
   return lines;
@@ -32,7 +34,7 @@ export function claimLines(claims: Claims): string[] {
 
 /** A policy fragment as indented log lines. */
 export const jsonLines = (value: unknown): string[] =>
-  JSON.stringify(value, null, 2)
+  printableJson(value, 2)
     .split("\n")
     .map((line) => `  ${line}`);
 

@@ -4,11 +4,12 @@ import {
   GetAuthorizationTokenCommand,
   type GetAuthorizationTokenCommandOutput,
 } from "@aws-sdk/client-ecr";
+import { isEndpoint, isFutureDate, isTokenShape, unexpectedAnswer } from "./answers.js";
 import { clientConfig } from "./aws/clients.js";
 import { httpStatus } from "./aws/errors.js";
 import { withRetry } from "./aws/retry.js";
 import { callRefusal } from "./diagnose.js";
-import { internalError, isPipeError } from "./errors.js";
+import { isPipeError } from "./errors.js";
 import type { Feature, FeatureContext } from "./features.js";
 import type { Contribution } from "./outputs/render.js";
 
@@ -24,6 +25,7 @@ export const DOCKER_CONFIG_VARIABLE = "DOCKER_CONFIG";
 /** The folder under OUTPUT_DIR that DOCKER_CONFIG names; the Docker CLI reads `config.json` in it. */
 export const DOCKER_CONFIG_DIR = "docker";
 const CALL = "ecr:GetAuthorizationToken";
+const SERVICE = "ECR";
 /** ECR's tokens last 12 hours: used only if an answer ever leaves `expiresAt` out. */
 const TOKEN_HOURS = 12;
 
@@ -31,12 +33,11 @@ const TOKEN_HOURS = 12;
 export function decodeAuthorizationToken(token: string): { user: string; password: string } {
   const decoded = Buffer.from(token, "base64").toString("utf8");
   const colon = decoded.indexOf(":");
-  if (colon <= 0 || colon === decoded.length - 1) {
-    throw internalError(
-      "ECR answered GetAuthorizationToken with a token that is not base64 of user:password.",
-    );
-  }
-  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+  if (colon <= 0 || colon === decoded.length - 1) throw unexpectedAnswer(SERVICE, "authorizationToken");
+  const user = decoded.slice(0, colon);
+  const password = decoded.slice(colon + 1);
+  if (!isTokenShape(user) || !isTokenShape(password)) throw unexpectedAnswer(SERVICE, "authorizationToken");
+  return { user, password };
 }
 
 /**
@@ -123,14 +124,18 @@ async function logIn(context: FeatureContext): Promise<Contribution> {
   const data = answer.authorizationData?.[0];
   const token = data?.authorizationToken;
   // Unprintable before anything else happens to it: the token, what it decodes to, the password.
-  log.addSecret(token);
-  if (!token || !data?.proxyEndpoint) {
-    throw internalError("ECR answered GetAuthorizationToken without a token or a proxy endpoint.");
+  if (typeof token === "string") {
+    log.addSecret(token);
+    const decoded = Buffer.from(token, "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    if (colon > 0) log.addBasicPair(decoded.slice(0, colon), decoded.slice(colon + 1));
+  }
+  if (!token) throw unexpectedAnswer(SERVICE, "authorizationToken");
+  if (!isEndpoint(data?.proxyEndpoint)) throw unexpectedAnswer(SERVICE, "proxyEndpoint");
+  if (data.expiresAt !== undefined && !isFutureDate(data.expiresAt, Date.now())) {
+    throw unexpectedAnswer(SERVICE, "expiresAt");
   }
   const { user, password } = decodeAuthorizationToken(token);
-  log.addSecret(`${user}:${password}`);
-  log.addSecret(password);
-  log.addSecret(Buffer.from(`${user}:${password}`, "utf8").toString("base64"));
 
   const { hosts, underived } = registryHosts(data.proxyEndpoint, config.ecr.registryIds);
   if (underived.length > 0) {

@@ -3,11 +3,7 @@
  * answer): https, or plain http to this machine only, since the step's token and signed requests
  * would otherwise cross the network unencrypted. Pure: shared by config and the AWS layer.
  */
-
-export const isLoopbackHost = (host: string): boolean => {
-  const bare = host.replace(/^\[|\]$/g, "");
-  return bare === "localhost" || bare === "::1" || /^127(?:\.\d{1,3}){3}$/.test(bare);
-};
+import { isLoopbackHost } from "./answers.js";
 
 /** What is wrong with an endpoint URL, as the end of a sentence naming its source; undefined when it is fine. */
 export function endpointUrlProblem(value: string): string | undefined {
@@ -24,16 +20,4 @@ export function endpointUrlProblem(value: string): string | undefined {
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return "must be an https:// URL";
   return undefined;
-}
-
-/** The URL without its `user:password@` part: what may be shown. */
-export function displayUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    url.username = "";
-    url.password = "";
-    return url.toString();
-  } catch {
-    return "(not a URL)";
-  }
 }

@@ -1,11 +1,15 @@
 import { writeSync } from "node:fs";
 import pino from "pino";
+import { escapeControl } from "./printable.js";
+import { REDACTED, SecretScrubber } from "./redact.js";
 
 /**
  * The log a person reads in the Bitbucket step: short `INFO:` lines, `✔` on success, `✖` with the
  * fix on failure. pino gives levels and structured debug fields with redaction by key; every
  * rendered line then passes one last scrub for known secret values (and account ids when masked),
- * so a secret that slips into a message or an AWS error text still never reaches the log.
+ * so a secret that slips into a message or an AWS error text still never reaches the log, not
+ * even a piece of it (src/redact.ts). Every call prints exactly one line: control characters in
+ * what it is given are shown escaped, so untrusted text can never start a line of its own.
  */
 export interface Log {
   debug(message: string, fields?: Record<string, unknown>): void;
@@ -15,13 +19,15 @@ export interface Log {
   detail(message: string): void;
   success(message: string): void;
   failure(message: string): void;
-  /** From now on, this value is replaced wherever it would appear. */
+  /** From now on, this value (and any 16-character piece of it, in any encoding) is removed wherever it would appear. */
   addSecret(value: string | undefined): void;
+  /** A `user:password` pair the pipe builds: the password, the pair and its base64 become secrets. */
+  addBasicPair(user: string, password: string): void;
   setMaskAccountIds(mask: boolean): void;
   setDebug(debug: boolean): void;
 }
 
-export const REDACTED = "[redacted]";
+export { REDACTED };
 export const MASKED_ACCOUNT = "************";
 
 /** Field names whose values are secret wherever they appear in debug fields. */
@@ -52,14 +58,13 @@ const PREFIX: Record<string, string> = {
 
 export function createLog(options: { fd?: number; debug?: boolean } = {}): Log {
   const fd = options.fd ?? 1;
-  const secrets = new Set<string>();
+  const secrets = new SecretScrubber();
   let mask = false;
 
-  const scrub = (text: string): string => {
-    let out = text;
-    // Longest first, so a secret that contains another is replaced whole.
-    for (const secret of [...secrets].sort((a, b) => b.length - a.length))
-      out = out.split(secret).join(REDACTED);
+  // Secrets go first, before the escaping changes their form; the second pass catches a secret
+  // whose control characters only the escaping put into a form the scrubber knows.
+  const render = (text: string): string => {
+    const out = secrets.scrub(escapeControl(secrets.scrub(text)));
     return mask ? out.replace(ACCOUNT_ID, MASKED_ACCOUNT) : out;
   };
 
@@ -70,7 +75,7 @@ export function createLog(options: { fd?: number; debug?: boolean } = {}): Log {
         unknown
       >;
       const extra = Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : "";
-      const text = scrub(`${PREFIX[level] ?? ""}${msg}${extra}`);
+      const text = `${PREFIX[level] ?? ""}${render(`${msg}${extra}`)}`;
       writeSync(fd, `${text}\n`);
     },
   };
@@ -94,10 +99,8 @@ export function createLog(options: { fd?: number; debug?: boolean } = {}): Log {
     detail: (message) => logger.detail(message),
     success: (message) => logger.success(message),
     failure: (message) => logger.failure(message),
-    addSecret: (value) => {
-      // Short values would blank out ordinary words; every secret we handle is long.
-      if (value !== undefined && value.length >= 8) secrets.add(value);
-    },
+    addSecret: (value) => secrets.add(value),
+    addBasicPair: (user, password) => secrets.addBasicPair(user, password),
     setMaskAccountIds: (value) => {
       mask = value;
     },

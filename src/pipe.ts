@@ -8,13 +8,13 @@ import { type AssumedRole, getCallerIdentity, type Identity } from "./aws/sts.js
 import { createTransport } from "./aws/transport.js";
 import { accountOf, type Config, parseConfig, roleArnsOf } from "./config.js";
 import { callRefusal } from "./diagnose.js";
-import { displayUrl } from "./endpointUrl.js";
 import { isPipeError, refusedError } from "./errors.js";
 import { featuresFor } from "./features.js";
 import type { Log } from "./log.js";
 import { checkOutputDir, ownerToGive, removeOutputFiles, writeOutputFiles } from "./outputs/files.js";
 import { excludeFromGit } from "./outputs/gitExclude.js";
 import { assembleOutputs, type Contribution, coreContribution, TOKEN_FILE } from "./outputs/render.js";
+import { withoutUserinfo } from "./redact.js";
 import { assumeRoles, type RoleSession } from "./session.js";
 import { readStepToken, type StepToken } from "./token.js";
 
@@ -99,10 +99,11 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
     profiles: config.profiles,
     chainRoleArn: config.chainRoleArn,
     outputDir: config.outputDir,
-    // Shown without their user:password part.
-    endpoints: Object.fromEntries(
-      Object.entries(config.endpoints).map(([service, url]) => [service, url && displayUrl(url)]),
-    ),
+    endpoints: {
+      sts: withoutUserinfo(config.endpoints.sts),
+      codeartifact: withoutUserinfo(config.endpoints.codeartifact),
+      ecr: withoutUserinfo(config.endpoints.ecr),
+    },
   });
   checkAllowedAccounts(config);
   checkOutputDir(config.outputDir, config.cloneDir);
@@ -183,13 +184,17 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
     ];
     const owner = ownerToGive(config.cloneDir);
     writeOutputFiles(config.outputDir, assembleOutputs(contributions), owner);
-    let excluded: string | undefined;
     try {
-      excluded = excludeFromGit(cwd, config.outputDir, owner);
+      const excluded = excludeFromGit(cwd, config.outputDir, owner, config.cloneDir);
+      if (excluded && "added" in excluded) log.debug(`Added ${excluded.added} to .git/info/exclude.`);
+      if (excluded && "leftAlone" in excluded) {
+        log.info(
+          `Left .git/info/exclude alone (${excluded.leftAlone}): add ${config.outputDirDisplay} to your ignore rules yourself if later commands run git add.`,
+        );
+      }
     } catch (error) {
       log.debug(`Could not add ${config.outputDirDisplay} to .git/info/exclude: ${(error as Error).message}`);
     }
-    if (excluded) log.debug(`Added ${excluded} to .git/info/exclude.`);
     for (const glob of await exposed) {
       log.warn(
         `bitbucket-pipelines.yml has artifacts: '${glob}', which matches ${config.outputDirDisplay}/: Bitbucket would upload the credentials and the token as build artifacts. Exclude the folder from that glob or choose another OUTPUT_DIR.`,

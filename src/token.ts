@@ -24,6 +24,13 @@ const malformed = (why: string) =>
     fix: "Use the token Bitbucket gives a step with `oidc: true`, unchanged (do not set it by hand).",
   });
 
+/** 9999-12-31T23:59:59Z: the last second a Date prints as four-digit-year ISO 8601. */
+const LAST_SECOND = 253_402_300_799;
+
+/** A NumericDate (RFC 7519) the pipe can print and compare: a number of seconds from 1970 to 9999. */
+const isSaneTime = (value: unknown): value is number =>
+  typeof value === "number" && Number.isFinite(value) && value >= 0 && value <= LAST_SECOND;
+
 /**
  * Reads the claims without verifying the signature: STS verifies it against the identity
  * provider, and a local check could only disagree with AWS, never overrule it.
@@ -52,7 +59,11 @@ export function decodeClaims(token: string): Claims {
     typeof aud === "string" ||
     (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === "string"));
   if (!audOk) throw malformed("the `aud` claim is missing");
-  if (typeof exp !== "number" || !Number.isFinite(exp)) throw malformed("the `exp` claim is missing");
+  if (exp === undefined) throw malformed("the `exp` claim is missing");
+  if (!isSaneTime(exp)) throw malformed("the `exp` claim is not a time in seconds between 1970 and 9999");
+  if (claims.iat !== undefined && !isSaneTime(claims.iat)) {
+    throw malformed("the `iat` claim is not a time in seconds between 1970 and 9999");
+  }
   const result: Claims = { iss, sub, aud: aud as string | string[], exp };
   if (typeof claims.iat === "number") result.iat = claims.iat;
   for (const name of [

@@ -1,6 +1,7 @@
 import { CONFIG_PREFIX_SEPARATOR, loadConfig } from "@smithy/core/config";
-import { displayUrl, endpointUrlProblem } from "../endpointUrl.js";
+import { endpointUrlProblem } from "../endpointUrl.js";
 import { inputError } from "../errors.js";
+import { withoutUserinfo } from "../redact.js";
 
 /**
  * Endpoints from the shared AWS config file (`AWS_CONFIG_FILE`, `~/.aws/config`): the SDK would use
@@ -55,7 +56,7 @@ export async function resolveEndpoints(
     const problem = endpointUrlProblem(url);
     if (problem !== undefined) {
       throw inputError(
-        `The shared AWS config file's endpoint_url for ${service} ${problem}, got ${JSON.stringify(displayUrl(url))}.`,
+        `The shared AWS config file's endpoint_url for ${service} ${problem}, got ${JSON.stringify(withoutUserinfo(url))}.`,
         {
           fix: "Fix or remove that endpoint_url in AWS_CONFIG_FILE (or ~/.aws/config), or set AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true.",
         },

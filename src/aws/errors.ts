@@ -1,4 +1,6 @@
-import { inputError, internalError, type PipeError } from "../errors.js";
+import { unexpectedAnswer } from "../answers.js";
+import { inputError, type PipeError } from "../errors.js";
+import { boundedText } from "../redact.js";
 
 /**
  * What an error from an AWS call is: the wire's error code, the HTTP status, the fault class the
@@ -105,11 +107,13 @@ export function classify(error: unknown): FaultClass {
   return "unknown";
 }
 
-/** Describes a fault for the log: the code, the status and AWS's message, whole (the log redacts, then bounds). */
+/** Describes a fault for the log: the code, the status and AWS's message. */
 export const describeFault = (error: unknown): string => {
   const code = errorCode(error) ?? "Error";
   const status = httpStatus(error);
-  const message = ((error as AwsLikeError | undefined)?.message ?? "").split("\n")[0] ?? "";
+  // Bounded (a parser's message can carry the whole broken answer), never inside a token-like run:
+  // the log removes secrets whole or by 16-character pieces, not a stub the cut left behind.
+  const message = boundedText((error as AwsLikeError | undefined)?.message ?? "", 200);
   return `${code}${status ? ` (HTTP ${status})` : ""}${message && message !== code ? `: ${message}` : ""}`;
 };
 
@@ -147,17 +151,6 @@ export const serviceOf = (call: string): string => {
   const prefix = call.split(":")[0] ?? call;
   return SERVICE_NAMES[prefix] ?? prefix;
 };
-
-/** The fix of every answer that cannot be AWS's: not a bug report, not the user's settings. */
-export const UNEXPECTED_ANSWER_FIX =
-  "Something between this runner and AWS answered in its place (a proxy, a firewall, a captive portal), or AWS changed its answer: check the runner's network and proxy settings. No credentials were written.";
-
-/** `✖ unexpected answer from <service>: <field>`. */
-export const unexpectedAnswer = (service: string, field: string, cause?: unknown): PipeError =>
-  internalError(`unexpected answer from ${service}: ${field}`, {
-    fix: UNEXPECTED_ANSWER_FIX,
-    ...(cause === undefined ? {} : { cause }),
-  });
 
 /** The PipeError a transport failure or an SDK endpoint refusal stands for, or undefined for any other error. */
 export function setupError(call: string, error: unknown): PipeError | undefined {

@@ -5,8 +5,9 @@ import {
   GetCallerIdentityCommand,
   STSClient,
 } from "@aws-sdk/client-sts";
+import { isArn, isFutureDate, isTokenShape, unexpectedAnswer } from "../answers.js";
 import { type AwsContext, type Credentials, clientConfig } from "./clients.js";
-import { errorCode, unexpectedAnswer } from "./errors.js";
+import { errorCode } from "./errors.js";
 import { type RetryOptions, withRetry } from "./retry.js";
 
 /**
@@ -38,13 +39,8 @@ export interface Identity {
   userId: string;
 }
 
-/** ARN syntax: partition, service, region (may be empty), account (may be empty), resource. */
-const ARN = /^arn:aws[a-z-]{0,20}:[a-z0-9-]{1,64}:[a-z0-9-]{0,64}:(\d{12})?:[\x21-\x7e]{1,2048}$/;
-/** Keys and tokens: printable ASCII, no blanks, no quotes (they go into shell, INI and JSON files). */
-const SECRET_SHAPE = /^[\x21\x23-\x26\x28-\x7e]{16,8192}$/;
-
 const checkedArn = (value: string | undefined, field: string): string => {
-  if (value === undefined || !ARN.test(value)) throw unexpectedAnswer("STS", field);
+  if (!isArn(value)) throw unexpectedAnswer("STS", field);
   return value;
 };
 
@@ -60,19 +56,11 @@ function checkedCredentials(
     | undefined,
 ): Credentials {
   const { AccessKeyId, SecretAccessKey, SessionToken, Expiration } = answer ?? {};
-  if (AccessKeyId === undefined || !/^[A-Z0-9]{16,128}$/.test(AccessKeyId))
-    throw unexpectedAnswer("STS", "Credentials.AccessKeyId");
-  if (SecretAccessKey === undefined || !SECRET_SHAPE.test(SecretAccessKey))
-    throw unexpectedAnswer("STS", "Credentials.SecretAccessKey");
-  if (SessionToken === undefined || !SECRET_SHAPE.test(SessionToken))
-    throw unexpectedAnswer("STS", "Credentials.SessionToken");
+  if (!isTokenShape(AccessKeyId)) throw unexpectedAnswer("STS", "Credentials.AccessKeyId");
+  if (!isTokenShape(SecretAccessKey)) throw unexpectedAnswer("STS", "Credentials.SecretAccessKey");
+  if (!isTokenShape(SessionToken)) throw unexpectedAnswer("STS", "Credentials.SessionToken");
   // AWS's time, not the runner's: a runner whose clock is ahead would otherwise see fresh keys as dead.
-  if (
-    !(Expiration instanceof Date) ||
-    Number.isNaN(Expiration.getTime()) ||
-    Expiration.getTime() <= ctx.clock.now()
-  )
-    throw unexpectedAnswer("STS", "Credentials.Expiration");
+  if (!isFutureDate(Expiration, ctx.clock.now())) throw unexpectedAnswer("STS", "Credentials.Expiration");
   return {
     accessKeyId: AccessKeyId,
     secretAccessKey: SecretAccessKey,

@@ -3,12 +3,15 @@ import {
   GetAuthorizationTokenCommand,
   GetRepositoryEndpointCommand,
 } from "@aws-sdk/client-codeartifact";
+import { isEndpoint, isFutureDate, isTokenShape, unexpectedAnswer } from "../answers.js";
 import { type AwsContext, type Credentials, clientConfig } from "../aws/clients.js";
 import { errorCode } from "../aws/errors.js";
 import { withRetry } from "../aws/retry.js";
 import { callRefusal } from "../diagnose.js";
-import { internalError, isPipeError, type PipeError } from "../errors.js";
+import { isPipeError, type PipeError } from "../errors.js";
 import { type Format, withSlash } from "./login.js";
+
+const SERVICE = "CodeArtifact";
 
 /** Which domain and repository, whose, where: what every call and every message names. */
 export interface Target {
@@ -104,10 +107,12 @@ export function codeArtifactCalls(aws: AwsContext, credentials: Credentials) {
         aws.retry,
         aws.onRetry,
       );
-      if (!answer.authorizationToken) {
-        throw internalError("CodeArtifact answered GetAuthorizationToken without a token.");
+      // A secret first (whatever its shape), then checked: nothing of another shape is written.
+      if (typeof answer.authorizationToken === "string") onToken(answer.authorizationToken);
+      if (!isTokenShape(answer.authorizationToken)) throw unexpectedAnswer(SERVICE, "authorizationToken");
+      if (answer.expiration !== undefined && !isFutureDate(answer.expiration, Date.now())) {
+        throw unexpectedAnswer(SERVICE, "expiration");
       }
-      onToken(answer.authorizationToken);
       return { token: answer.authorizationToken, expiration: answer.expiration };
     },
     /** codeartifact:GetRepositoryEndpoint for one format. */
@@ -124,8 +129,8 @@ export function codeArtifactCalls(aws: AwsContext, credentials: Credentials) {
         aws.retry,
         aws.onRetry,
       );
-      if (!answer.repositoryEndpoint) {
-        throw internalError(`CodeArtifact answered GetRepositoryEndpoint (${format}) without an endpoint.`);
+      if (!isEndpoint(answer.repositoryEndpoint)) {
+        throw unexpectedAnswer(SERVICE, `repositoryEndpoint (${format})`);
       }
       return withSlash(answer.repositoryEndpoint);
     },

@@ -26,6 +26,14 @@ export const OUTPUT_FILES = [
   "docker/config.json",
 ] as const;
 
+/**
+ * Every temporary file starts with this, in OUTPUT_DIR or its `docker/` folder: a run killed
+ * mid-write leaves one holding a token, and the next run (whatever its outcome) removes it.
+ */
+export const TEMP_PREFIX = ".bitbucket-aws-oidc-tmp-";
+/** Temporary names of versions before TEMP_PREFIX (`.<file>.<pid>.<ms>.tmp`): removed as well. */
+const OLD_TEMP = /^\.[\w.-]{1,40}\.\d{1,10}\.\d{1,16}\.tmp$/;
+
 export interface OutputFile {
   /** Relative to OUTPUT_DIR; one of OUTPUT_FILES. */
   name: (typeof OUTPUT_FILES)[number];
@@ -118,9 +126,23 @@ const writeFailed = (target: string, error: unknown) =>
     cause: error,
   });
 
+/**
+ * The folder and every missing folder above it, each created 0700 and owned like the files (the
+ * contract's "every folder the pipe creates"): `OUTPUT_DIR: build/creds` must not leave `build/`
+ * to root, or a non-root build image cannot reach `creds/env`. Folders that already existed above
+ * it are not the pipe's and keep their mode and owner.
+ */
 function ensureDir(dir: string, owner: Owner | undefined): void {
   try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const missing: string[] = [];
+    for (let at = dir; lstatOrUndefined(at) === undefined && path.dirname(at) !== at; at = path.dirname(at)) {
+      missing.unshift(at);
+    }
+    for (const folder of missing) {
+      fs.mkdirSync(folder, { mode: 0o700 });
+      fs.chmodSync(folder, 0o700);
+      if (owner) fs.lchownSync(folder, owner.uid, owner.gid);
+    }
     const stat = fs.lstatSync(dir);
     if (stat.isSymbolicLink() || !stat.isDirectory()) throw unsafe("the folder", dir);
     fs.chmodSync(dir, 0o700);
@@ -137,7 +159,7 @@ function writeAtomic(target: string, content: string, owner: Owner | undefined):
   if (existing?.isSymbolicLink()) throw unsafe("the file", target);
   const temporary = path.join(
     path.dirname(target),
-    `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`,
+    `${TEMP_PREFIX}${path.basename(target)}.${process.pid}.${Date.now()}`,
   );
   let fd: number | undefined;
   try {
@@ -188,7 +210,7 @@ export function removeOutputFiles(outputDir: string, cloneDir: string | undefine
     return [];
   }
   if (!dirStat?.isDirectory()) return [];
-  const removed: string[] = [];
+  const removed = removeTemporaryFiles(outputDir);
   for (const name of OUTPUT_FILES) {
     const target = path.join(outputDir, name);
     if (name.includes("/")) {
@@ -205,6 +227,31 @@ export function removeOutputFiles(outputDir: string, cloneDir: string | undefine
       removed.push(name);
     } catch {
       // Absent already, or not ours to remove: nothing to do.
+    }
+  }
+  return removed;
+}
+
+/** Temporary files of any earlier run, in OUTPUT_DIR and its `docker/` folder (never followed if a link). */
+function removeTemporaryFiles(outputDir: string): string[] {
+  const removed: string[] = [];
+  for (const folder of [outputDir, path.join(outputDir, "docker")]) {
+    let names: string[];
+    try {
+      if (!lstatOrUndefined(folder)?.isDirectory()) continue;
+      names = fs.readdirSync(folder);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (!name.startsWith(TEMP_PREFIX) && !OLD_TEMP.test(name)) continue;
+      try {
+        // unlink removes a link itself, never what it points at.
+        fs.unlinkSync(path.join(folder, name));
+        removed.push(path.relative(outputDir, path.join(folder, name)));
+      } catch {
+        // A folder by that name, or gone already: not a credential file to worry about.
+      }
     }
   }
   return removed;

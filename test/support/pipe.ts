@@ -3,6 +3,7 @@ import { mkdtemp, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { guardRun } from "./leakGuard.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const PIPE = path.join(ROOT, "dist/index.js");
@@ -75,9 +76,25 @@ export function run(
   });
 }
 
-/** `node dist/index.js [args]` the way the image's entrypoint runs it. */
-export const runBuiltPipe = (env: Record<string, string>, cwd: string, args: readonly string[] = []) =>
-  run(process.execPath, [PIPE, ...args], { env, cwd });
+export interface PipeRunOptions {
+  /** Secrets this run feeds the pipe on purpose, where the contract lets it print them (leak guard opt-out). */
+  allowedLeaks?: readonly string[];
+}
+
+/**
+ * `node dist/index.js [args]` the way the image's entrypoint runs it; the leak guard
+ * (test/support/leakGuard.ts) fails the run if its output holds a secret the world issued.
+ */
+export async function runBuiltPipe(
+  env: Record<string, string>,
+  cwd: string,
+  args: readonly string[] = [],
+  options: PipeRunOptions = {},
+): Promise<Finished> {
+  const result = await run(process.execPath, [PIPE, ...args], { env, cwd });
+  guardRun(result, env, cwd, options.allowedLeaks);
+  return result;
+}
 
 /** A Bitbucket-like clone directory: a git checkout in a fresh temporary folder. */
 export async function makeCloneDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
@@ -134,10 +151,11 @@ export async function runStep(
   cloneDir: string,
   variables: Record<string, string | undefined>,
   tokenOptions: Record<string, unknown> = {},
+  options: PipeRunOptions = {},
 ) {
   const token = await world.issuer.token({ repositoryUuid: TEST_REPOSITORY, ...tokenOptions });
   const env = bitbucketEnv({ cloneDir, token, endpoint: world.endpoint, variables });
-  return { token, env, result: await runBuiltPipe(env, cloneDir) };
+  return { token, env, result: await runBuiltPipe(env, cloneDir, [], options) };
 }
 
 /**

@@ -98,7 +98,7 @@ describe("decodeAuthorizationToken", () => {
 
   it("round-trips with dockerConfigJson's auth", () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1 }), (password) => {
+      fc.property(fc.stringMatching(/^[\x21\x23-\x26\x28-\x5f\x61-\x7e]{1,80}$/), (password) => {
         const token = base64(`AWS:${password}`);
         const { user, password: decoded } = decodeAuthorizationToken(token);
         const auth = (
@@ -111,7 +111,17 @@ describe("decodeAuthorizationToken", () => {
 
   it("refuses what is not user:password", () => {
     for (const token of [base64("no-colon"), base64(":password"), base64("AWS:")]) {
-      expect(() => decodeAuthorizationToken(token)).toThrow(/not base64 of user:password/);
+      expect(() => decodeAuthorizationToken(token)).toThrow(
+        /^unexpected answer from ECR: authorizationToken$/,
+      );
+    }
+  });
+
+  it("refuses a password that is not printable ASCII without blanks or quotes", () => {
+    for (const password of ["pass word", "pass\nword", "pa'ss", 'pa"ss', "pässword"]) {
+      expect(() => decodeAuthorizationToken(base64(`AWS:${password}`))).toThrow(
+        /^unexpected answer from ECR: authorizationToken$/,
+      );
     }
   });
 });

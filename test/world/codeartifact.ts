@@ -5,6 +5,7 @@
 import { authenticate, type Caller } from "./auth.ts";
 import type { Iam } from "./iam.ts";
 import * as ids from "./ids.ts";
+import { recordIssued } from "./issued.ts";
 import { type ApiCall, ApiError, jsonResult, type Reply, type Service, Validation } from "./wire.ts";
 
 export interface Domain {
@@ -92,6 +93,7 @@ export function createCodeArtifact(iam: Iam, state: CodeArtifactState): Service 
       roleArn: caller.session.roleArn,
     });
     state.issuedTokens.push(token);
+    recordIssued("CodeArtifact token", token);
     return jsonResult(
       "rest-json",
       { authorizationToken: token, expiration: Math.floor(expiration.getTime() / 1000) },

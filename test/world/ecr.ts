@@ -2,6 +2,7 @@
 import { authenticate } from "./auth.ts";
 import type { Iam } from "./iam.ts";
 import * as ids from "./ids.ts";
+import { recordIssued } from "./issued.ts";
 import { ApiError, flatten, jsonResult, type Service } from "./wire.ts";
 
 const TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921.";
@@ -75,6 +76,7 @@ export function createEcr(iam: Iam, state: EcrState): Service {
       const authorizationData = (requested.length ? requested : [session.account]).map((accountId) => {
         const token = ids.bearerToken();
         state.issuedTokens.push(token);
+        recordIssued("ECR password", token);
         return {
           authorizationToken: Buffer.from(`AWS:${token}`).toString("base64"),
           expiresAt,

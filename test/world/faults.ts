@@ -14,7 +14,8 @@ export interface Fault {
   /** HTTP status; with only `code`, the status AWS uses for that code (else 400). */
   status?: number;
   code?: string;
-  message?: string;
+  /** A function is called when the call arrives: a message may quote what the world issued since. */
+  message?: string | (() => string);
   /** Wait this long first. A fault with nothing but a delay then answers normally: a slow AWS. */
   delayMs?: number;
   /** Destroy the socket without answering. */
@@ -94,7 +95,10 @@ function outcomeOf(f: Fault): FaultOutcome {
     CODE_OF_STATUS[f.status ?? 500] ??
     (f.status !== undefined && f.status >= 500 ? "InternalFailure" : "BadRequest");
   const status = f.status ?? STATUS_OF_CODE[code] ?? 400;
-  const message = f.message ?? MESSAGE_OF_CODE[code] ?? `Injected fault: ${code}`;
+  const message =
+    (typeof f.message === "function" ? f.message() : f.message) ??
+    MESSAGE_OF_CODE[code] ??
+    `Injected fault: ${code}`;
   return { kind: "error", delayMs, error: new ApiError(status, code, message, {}, "injected fault") };
 }
 

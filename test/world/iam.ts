@@ -1,6 +1,7 @@
 /** The IAM side of the world: OIDC providers, roles with their trust policies, and live sessions. */
 import { WorldClock } from "./clock.ts";
 import * as ids from "./ids.ts";
+import { recordIssued } from "./issued.ts";
 import type { Issuer } from "./issuer.ts";
 import { parsePolicy, type Statement } from "./policy.ts";
 
@@ -145,6 +146,8 @@ export class Iam {
       ...(o.chainedFrom === undefined ? {} : { chainedFrom: o.chainedFrom }),
     };
     this.sessions.set(session.accessKeyId, session);
+    recordIssued("STS secret access key", session.secretAccessKey);
+    recordIssued("STS session token", session.sessionToken);
     return session;
   }
 }

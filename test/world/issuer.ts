@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { WorldClock } from "./clock.ts";
 import { bracedUuid } from "./ids.ts";
+import { recordIssued } from "./issued.ts";
 import { listen } from "./listen.ts";
 
 export const DEFAULT_WORKSPACE = "acme";
@@ -165,7 +166,12 @@ export async function startIssuerHost(clock: WorldClock = new WorldClock()): Pro
           ...t.extraClaims,
         };
         const signingKey = t.signWithForeignKey ? await foreignPrivateKey() : keys.privateKey;
-        return new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid, typ: "JWT" }).sign(signingKey);
+        const token = await new SignJWT(claims)
+          .setProtectedHeader({ alg: "RS256", kid, typ: "JWT" })
+          .sign(signingKey);
+        recordIssued("OIDC token", token);
+        recordIssued("OIDC token signature", token.split(".")[2] ?? "");
+        return token;
       },
     };
     issuers.set(url, issuer);
