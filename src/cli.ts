@@ -2,7 +2,6 @@ import { CLAIMS_USAGE, runClaims } from "./claims.js";
 import { outputDirFrom, VARIABLES } from "./config.js";
 import {
   type ErrorKind,
-  InputErrors,
   inputError,
   internalError,
   isPipeError,
@@ -52,21 +51,26 @@ function guardToken(log: Log, env: NodeJS.ProcessEnv): void {
   for (const part of token.split(".")) if (part.length >= 20) log.addSecret(part);
 }
 
+const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, " ").trim();
+
 function report(log: Log, error: unknown, debug: boolean): ErrorKind {
   const failure: PipeError = isPipeError(error)
     ? error
     : internalError(`Unexpected error: ${error instanceof Error ? error.message : String(error)}`, {
         fix: REPORT_A_BUG,
       });
-  const summary = failure instanceof InputErrors ? failure.problems.join(" ") : failure.message;
-  if (failure.details.length > 0 && !(failure instanceof InputErrors && failure.problems.length === 1)) {
+  // With detail lines, the problem heads them as an ERROR line and the ✖ line says what to do;
+  // without, the ✖ line carries both. Either way the problem is said once.
+  const listed = failure.details.length > 0;
+  if (listed) {
     log.detail(`ERROR: ${failure.message}`);
     for (const line of failure.details) log.detail(line);
   }
   if (debug && failure.cause instanceof Error && failure.cause.stack) log.debug(failure.cause.stack);
   if (debug && !isPipeError(error) && error instanceof Error && error.stack) log.debug(error.stack);
   // One line, whatever the message held: the ✖ line is what people and scripts grep for.
-  log.failure(`${summary} ${failure.fix ?? ""}`.replace(/\s*[\r\n]+\s*/g, " ").trim());
+  const fix = failure.fix ?? "Fix what the lines above describe and run again.";
+  log.failure(oneLine(listed ? fix : `${failure.message} ${failure.fix ?? ""}`));
   return failure.kind;
 }
 
@@ -97,6 +101,7 @@ export async function main(
     }
     switch (command) {
       case "":
+        log.info(`bitbucket-aws-oidc ${PIPE_VERSION} (Node ${process.versions.node})`);
         await runPipe({ env, cwd, log, now: Date.now });
         return undefined;
       case "claims":

@@ -14,6 +14,7 @@ import { assembleOutputs, type Contribution, coreContribution, TOKEN_FILE } from
 import { allOrCancel } from "./retry.js";
 import { assumeRoles } from "./session.js";
 import { loadSigningCrypto } from "./sts.js";
+import { successLines } from "./summary.js";
 import { readStepToken, type StepToken } from "./token.js";
 
 export interface PipeDeps {
@@ -129,7 +130,8 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
     if (identity !== undefined) {
       checkVerifiedAccount(config, identity);
       accountId = identity.account;
-      log.info(`Verified: these credentials are ${identity.arn} (account ${identity.account}).`);
+      // The ARN itself closes the run, on the ✔ line.
+      log.info(`Verified with sts:GetCallerIdentity: the credentials work (account ${identity.account}).`);
     }
 
     const contributions: Contribution[] = [
@@ -145,7 +147,8 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
       ...featureContributions,
     ];
     const owner = ownerToGive(config.cloneDir);
-    writeOutputFiles(config.outputDir, assembleOutputs(contributions), owner);
+    const files = assembleOutputs(contributions);
+    writeOutputFiles(config.outputDir, files, owner);
     let excluded: string | undefined;
     try {
       excluded = excludeFromGit(cwd, config.outputDir, owner);
@@ -158,10 +161,19 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
         `bitbucket-pipelines.yml has artifacts: '${glob}', which matches ${config.outputDirDisplay}/: Bitbucket would upload the credentials and the token as build artifacts. Exclude the folder from that glob or choose another OUTPUT_DIR.`,
       );
     }
-    const envPath = path.relative(cwd, path.join(config.outputDir, "env")) || "env";
-    log.success(
-      `AWS credentials for ${defaults.assumedRoleArn}${session.profiles.length > 0 ? ` and the profiles ${session.profiles.map((p) => p.name).join(", ")}` : ""} are ready (${config.mode}, until ${defaults.credentials.expiration.toISOString()}). Next in this step: . ./${envPath}`,
-    );
+    const { info, success } = successLines({
+      assumedRoleArn: defaults.assumedRoleArn,
+      profileNames: session.profiles.map((p) => p.name),
+      mode: config.mode,
+      expiration: defaults.credentials.expiration,
+      outputDir: config.outputDir,
+      outputDirDisplay: config.outputDirDisplay,
+      cwd,
+      contributions,
+      files,
+    });
+    for (const line of info) log.info(line);
+    log.success(success);
   } finally {
     agents.destroy();
   }
