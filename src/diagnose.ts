@@ -95,7 +95,7 @@ function otherFix(code: string, message: string, claims: Claims): string | undef
       return "STS is not activated in this region: activate it in IAM > Account settings, or choose another AWS_REGION.";
     case "ValidationError":
       return /DurationSeconds|MaxSessionDuration/i.test(message)
-        ? "AWS_ROLE_DURATION_SECONDS is above the role's maximum session duration: lower it, or raise the role's MaxSessionDuration (IAM console: the role's summary, Edit; or `template --max-session-duration`)."
+        ? "AWS_ROLE_DURATION_SECONDS is above the role's maximum session duration: lower it, or raise the role's MaxSessionDuration (IAM console: the role, Edit under Summary; or `template --max-session-duration`)."
         : "Check AWS_ROLE_SESSION_NAME, AWS_ROLE_DURATION_SECONDS and the session policies against AWS's message, and run the step again.";
     case "MalformedPolicyDocument":
       return "AWS_SESSION_POLICY is valid JSON but not a valid IAM policy: fix its grammar and run the step again.";
