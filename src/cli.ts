@@ -1,8 +1,7 @@
-import { runClaims } from "./claims.js";
+import { CLAIMS_USAGE, runClaims } from "./claims.js";
 import { outputDirFrom, VARIABLES } from "./config.js";
 import {
   type ErrorKind,
-  InputErrors,
   inputError,
   internalError,
   isPipeError,
@@ -14,15 +13,33 @@ import { removeOutputFiles } from "./outputs/files.js";
 import { runPipe } from "./pipe.js";
 import { TOKEN_VARIABLE } from "./token.js";
 
-const USAGE = `bitbucket-aws-oidc: short-lived AWS credentials for a Bitbucket Pipelines step through OpenID Connect.
+const USAGE = `bitbucket-aws-oidc ${PIPE_VERSION}: short-lived AWS credentials for a Bitbucket Pipelines step through OpenID Connect.
 
 Usage:
   bitbucket-aws-oidc                 run the pipe (variables: see README.md)
-  bitbucket-aws-oidc claims [--format json]
+  bitbucket-aws-oidc claims [--format text|json]
                                      print the step token's claims and the trust-policy Condition that admits it
   bitbucket-aws-oidc template [flags]
                                      print a CloudFormation template for the AWS side (template --help)
-  bitbucket-aws-oidc --version`;
+  bitbucket-aws-oidc [command] --help | --version`;
+
+const HELP = new Set(["--help", "-h"]);
+const VERSION = new Set(["--version", "-v"]);
+
+async function usageOf(command: string): Promise<string> {
+  if (command === "claims") return CLAIMS_USAGE;
+  if (command === "template") return (await import("./template/index.js")).TEMPLATE_USAGE;
+  return `${USAGE}\n`;
+}
+
+/** `--help`/`--version` anywhere in a command's arguments: what people type when a command puzzles them. */
+async function helpOrVersion(command: string, args: readonly string[]): Promise<string | undefined> {
+  // Everything after `--` is data, not a request for help.
+  const own = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+  if (own.some((arg) => HELP.has(arg))) return usageOf(command);
+  if (own.some((arg) => VERSION.has(arg))) return `${PIPE_VERSION}\n`;
+  return undefined;
+}
 
 const isTrue = (value: string | undefined) => value?.trim().toLowerCase() === "true";
 
@@ -75,8 +92,10 @@ function report(log: Log, error: unknown, debug: boolean): ErrorKind {
     : internalError(`Unexpected error: ${error instanceof Error ? error.message : String(error)}`, {
         fix: REPORT_A_BUG,
       });
-  const summary = failure instanceof InputErrors ? failure.problems.join(" ") : failure.message;
-  if (failure.details.length > 0 && !(failure instanceof InputErrors && failure.problems.length === 1)) {
+  // With detail lines, the problem heads them as an ERROR line and the ✖ line says what to do;
+  // without, the ✖ line carries both. Either way the problem is said once.
+  const listed = failure.details.length > 0;
+  if (listed) {
     log.detail(`ERROR: ${failure.message}`);
     for (const line of failure.details) log.detail(line);
   }
@@ -88,7 +107,8 @@ function report(log: Log, error: unknown, debug: boolean): ErrorKind {
   }
   // One line, whatever the message held (the log shows its line breaks escaped): the ✖ line is
   // what people and scripts grep for.
-  log.failure(`${summary} ${failure.fix ?? ""}`.trim());
+  const fix = failure.fix ?? "Fix what the lines above describe and run again.";
+  log.failure((listed ? fix : `${failure.message} ${failure.fix ?? ""}`).trim());
   return failure.kind;
 }
 
@@ -105,29 +125,34 @@ export async function main(
   log.setMaskAccountIds(isTrue(env[VARIABLES.maskAccountId]));
   guardSecrets(log, env);
   try {
+    const answer =
+      command === "help"
+        ? await usageOf(rest[0] ?? "")
+        : command === "claims" || command === "template"
+          ? await helpOrVersion(command, rest)
+          : command.startsWith("-")
+            ? await helpOrVersion("", argv)
+            : undefined;
+    if (answer !== undefined) {
+      process.stdout.write(answer);
+      return undefined;
+    }
     switch (command) {
       case "":
+        log.info(`bitbucket-aws-oidc ${PIPE_VERSION} (Node ${process.versions.node})`);
         await runPipe({ env, cwd, log, now: Date.now });
         return undefined;
       case "claims":
         process.stdout.write(runClaims(env, rest));
         return undefined;
       case "template": {
-        const { runTemplate } = await import("./template.js");
-        const { output, warnings } = runTemplate(rest, env);
+        const { runTemplate } = await import("./template/index.js");
+        const { output, warnings, notes } = runTemplate(rest, env);
+        for (const note of notes) log.info(note);
         for (const warning of warnings) log.warn(warning);
         process.stdout.write(output.endsWith("\n") ? output : `${output}\n`);
         return undefined;
       }
-      case "--help":
-      case "-h":
-      case "help":
-        process.stdout.write(`${USAGE}\n`);
-        return undefined;
-      case "--version":
-      case "-v":
-        process.stdout.write(`${PIPE_VERSION}\n`);
-        return undefined;
       default:
         throw inputError(`Unknown command ${JSON.stringify(command)}.`, {
           fix: `Run with --help to see the commands.`,

@@ -41,7 +41,10 @@ export const jsonLines = (value: unknown): string[] =>
 export const conditionLines = (claims: Claims): string[] =>
   jsonLines({ Condition: conditionForClaims(claims) });
 
-function webIdentityCauses(code: string, message: string, claims: Claims, roleArn: string): string[] {
+/** Refusals about the trust between the step and the role: only these get the claims and the condition. */
+const TRUST_CODES = new Set(["AccessDenied", "InvalidIdentityToken", "IDPRejectedClaim"]);
+
+function trustCauses(code: string, message: string, claims: Claims, roleArn: string): string[] {
   const provider = `arn:aws:iam::<account>:oidc-provider/${issuerHostPath(claims.iss)}`;
   const aud = Array.isArray(claims.aud) ? claims.aud[0] : claims.aud;
   switch (code) {
@@ -66,50 +69,46 @@ function webIdentityCauses(code: string, message: string, claims: Claims, roleAr
         `the identity provider rejected a claim: check that its audiences include ${aud}`,
         "the role's trust policy conditions use claims IAM does not pass (only aud and sub can be matched)",
       ];
-    case "ExpiredTokenException":
-      return [
-        "the token expired before STS saw it: run the pipe earlier in the step",
-        "the runner's clock is wrong (self-hosted runners: check NTP)",
-      ];
-    case "RegionDisabledException":
-      return [
-        "STS is not activated in this region: activate it in IAM > Account settings, or set AWS_REGION to another region",
-      ];
-    case "ValidationError":
-      return /DurationSeconds|MaxSessionDuration/i.test(message)
-        ? [
-            "AWS_ROLE_DURATION_SECONDS is above the role's MaxSessionDuration: lower it, or raise the role's maximum session duration",
-          ]
-        : [
-            "a parameter was refused: check AWS_ROLE_SESSION_NAME, AWS_ROLE_DURATION_SECONDS and the session policies",
-          ];
-    case "MalformedPolicyDocument":
-      return ["AWS_SESSION_POLICY is not a valid IAM policy (it is valid JSON, but IAM refused its grammar)"];
-    case "PackedPolicyTooLarge":
-      return [
-        "AWS_SESSION_POLICY and AWS_SESSION_POLICY_ARNS together are too large once packed: shorten them",
-      ];
     default:
       return [];
   }
 }
 
-const FIXES: Record<string, string> = {
-  AccessDenied:
-    "Make the role's trust policy admit this step: use the Condition printed above (or run the pipe's `claims` command) and check the role ARN.",
-  InvalidIdentityToken:
-    "Create the IAM OIDC identity provider for the iss above in the role's account, with the aud above as its audience (the pipe's `template` command generates it).",
-  IDPRejectedClaim:
-    "Check the identity provider's audiences and the trust policy's conditions against the claims above.",
-  ExpiredTokenException: "Run the pipe at the start of the step, and check the runner's clock.",
-  RegionDisabledException:
-    "Activate STS in this region (IAM > Account settings) or choose another AWS_REGION.",
-  ValidationError: "Fix the value AWS named above and run the step again.",
-  MalformedPolicyDocument: "Fix AWS_SESSION_POLICY (IAM policy grammar) and run the step again.",
-  PackedPolicyTooLarge: "Shorten AWS_SESSION_POLICY or use fewer AWS_SESSION_POLICY_ARNS.",
-};
+/** What to do, naming the role refused: the closing line, below the claims and the condition. */
+function trustFix(code: string, role: string): string {
+  switch (code) {
+    case "AccessDenied":
+      return `Make the trust policy of ${role} admit this step with the Condition above (the pipe's \`claims\` command prints it too), and check the role ARN.`;
+    case "InvalidIdentityToken":
+      return `Create the IAM OIDC identity provider for the iss above in the account of ${role}, with the aud above as its audience (the pipe's \`template\` command generates it).`;
+    case "IDPRejectedClaim":
+      return `Check the identity provider's audiences and the trust policy of ${role} against the claims above.`;
+    default:
+      return `Check ${role} and its trust policy against the claims and the Condition above.`;
+  }
+}
 
-/** A refusal of sts:AssumeRoleWithWebIdentity, with the full diagnosis. */
+/** What to do about a refusal that is not about trust: claims and conditions would only mislead. */
+function otherFix(code: string, message: string, claims: Claims): string | undefined {
+  switch (code) {
+    case "ExpiredTokenException":
+      return `STS saw the token as expired (issued ${when(claims.iat)}, expires ${when(claims.exp)}): run the pipe at the start of the step, and check the runner's clock (self-hosted runners: NTP).`;
+    case "RegionDisabledException":
+      return "STS is not activated in this region: activate it in IAM > Account settings, or choose another AWS_REGION.";
+    case "ValidationError":
+      return /DurationSeconds|MaxSessionDuration/i.test(message)
+        ? "AWS_ROLE_DURATION_SECONDS is above the role's maximum session duration: lower it, or raise the role's MaxSessionDuration (IAM console: the role, Edit under Summary; or `template --max-session-duration`)."
+        : "Check AWS_ROLE_SESSION_NAME, AWS_ROLE_DURATION_SECONDS and the session policies against AWS's message, and run the step again.";
+    case "MalformedPolicyDocument":
+      return "AWS_SESSION_POLICY is valid JSON but not a valid IAM policy: fix its grammar and run the step again.";
+    case "PackedPolicyTooLarge":
+      return "AWS_SESSION_POLICY and AWS_SESSION_POLICY_ARNS are too large together once packed: shorten the policy or use fewer ARNs.";
+    default:
+      return undefined;
+  }
+}
+
+/** A refusal of sts:AssumeRoleWithWebIdentity: for a trust refusal, the full diagnosis. */
 export function webIdentityRefusal(
   error: unknown,
   claims: Claims,
@@ -118,21 +117,21 @@ export function webIdentityRefusal(
 ): PipeError {
   const code = errorCode(error) ?? "Error";
   const message = (error as Error).message ?? "";
-  const causes = webIdentityCauses(code, message, claims, roleArn);
-  return refusedError(
-    `AWS refused sts:AssumeRoleWithWebIdentity for ${label} ${roleArn}: ${describeFault(error)}`,
-    {
-      details: [
-        "The step's OIDC token (claims, not secret):",
-        ...claimLines(claims),
-        "A trust policy that admits this step has:",
-        ...conditionLines(claims),
-        ...(causes.length > 0 ? ["Likely causes:", ...causes.map((cause) => `  - ${cause}`)] : []),
-      ],
-      fix: FIXES[code] ?? "Check the role and its trust policy against the claims and condition above.",
-      cause: error,
-    },
-  );
+  const summary = `AWS refused sts:AssumeRoleWithWebIdentity for ${label} ${roleArn}: ${describeFault(error)}`;
+  const other = TRUST_CODES.has(code) ? undefined : otherFix(code, message, claims);
+  if (other !== undefined) return refusedError(summary, { fix: other, cause: error });
+  const causes = trustCauses(code, message, claims, roleArn);
+  return refusedError(summary, {
+    details: [
+      "The step's OIDC token (claims, not secret):",
+      ...claimLines(claims),
+      "A trust policy that admits this step has:",
+      ...conditionLines(claims),
+      ...(causes.length > 0 ? ["Likely causes:", ...causes.map((cause) => `  - ${cause}`)] : []),
+    ],
+    fix: trustFix(code, `${label} ${roleArn}`),
+    cause: error,
+  });
 }
 
 /** A refusal of any other AWS call (verification, chaining, CodeArtifact, ECR). */

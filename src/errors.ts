@@ -35,6 +35,17 @@ export const transientError = (message: string, options?: PipeErrorOptions) =>
 export const internalError = (message: string, options?: PipeErrorOptions) =>
   new PipeError("internal", message, options);
 
+/**
+ * The variables a list of problems is about (each problem starts with its variable's name), so
+ * that the closing line can say what to fix without repeating the problems listed above it.
+ */
+function variablesIn(problems: readonly string[]): string {
+  const names = [...new Set(problems.flatMap((p) => /^[A-Z][A-Z0-9_]{2,}[A-Z0-9]\b/.exec(p)?.[0] ?? []))];
+  if (names.length === 0) return "the variables listed above";
+  const last = names.pop();
+  return names.length === 0 ? `${last}` : `${names.join(", ")} and ${last}`;
+}
+
 /** Several input problems found at once (config validation reports all of them together). */
 export class InputErrors extends PipeError {
   readonly problems: readonly string[];
@@ -44,7 +55,7 @@ export class InputErrors extends PipeError {
       problems.length === 1 ? (problems[0] ?? "") : `${problems.length} problems with the pipe's variables`,
       {
         details: problems.length === 1 ? [] : problems.map((p) => `- ${p}`),
-        fix: "Fix the variables named above in the pipe's `variables:` and run the step again.",
+        fix: `Fix ${variablesIn(problems)} in the pipe's \`variables:\` and run the step again.`,
       },
     );
     this.problems = problems;

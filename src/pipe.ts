@@ -16,6 +16,7 @@ import { excludeFromGit } from "./outputs/gitExclude.js";
 import { assembleOutputs, type Contribution, coreContribution, TOKEN_FILE } from "./outputs/render.js";
 import { withoutUserinfo } from "./redact.js";
 import { assumeRoles, type RoleSession } from "./session.js";
+import { successLines } from "./summary.js";
 import { readStepToken, type StepToken } from "./token.js";
 
 export interface PipeDeps {
@@ -167,7 +168,8 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
     if (identity !== undefined) {
       checkVerifiedAccount(config, identity);
       accountId = identity.account;
-      log.info(`Verified: these credentials are ${identity.arn} (account ${identity.account}).`);
+      // The ARN itself closes the run, on the ✔ line.
+      log.info(`Verified with sts:GetCallerIdentity: the credentials work (account ${identity.account}).`);
     }
 
     const contributions: Contribution[] = [
@@ -183,7 +185,8 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
       ...featureContributions,
     ];
     const owner = ownerToGive(config.cloneDir);
-    writeOutputFiles(config.outputDir, assembleOutputs(contributions), owner);
+    const files = assembleOutputs(contributions);
+    writeOutputFiles(config.outputDir, files, owner);
     try {
       const excluded = excludeFromGit(cwd, config.outputDir, owner, config.cloneDir);
       if (excluded && "added" in excluded) log.debug(`Added ${excluded.added} to .git/info/exclude.`);
@@ -200,10 +203,19 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
         `bitbucket-pipelines.yml has artifacts: '${glob}', which matches ${config.outputDirDisplay}/: Bitbucket would upload the credentials and the token as build artifacts. Exclude the folder from that glob or choose another OUTPUT_DIR.`,
       );
     }
-    const envPath = path.relative(cwd, path.join(config.outputDir, "env")) || "env";
-    log.success(
-      `AWS credentials for ${defaults.assumedRoleArn}${session.profiles.length > 0 ? ` and the profiles ${session.profiles.map((p) => p.name).join(", ")}` : ""} are ready (${config.mode}, until ${defaults.credentials.expiration.toISOString()}). Next in this step: . ./${envPath}`,
-    );
+    const { info, success } = successLines({
+      assumedRoleArn: defaults.assumedRoleArn,
+      profileNames: session.profiles.map((p) => p.name),
+      mode: config.mode,
+      expiration: defaults.credentials.expiration,
+      outputDir: config.outputDir,
+      outputDirDisplay: config.outputDirDisplay,
+      cwd,
+      contributions,
+      files,
+    });
+    for (const line of info) log.info(line);
+    log.success(success);
   } finally {
     transport.destroy();
   }

@@ -137,8 +137,11 @@ export async function assumeRoles(
       durationSeconds: mainSeconds,
       sessionPolicies: chainRoleArn === undefined,
     });
+    // The default credentials' ARN is printed once, on the ✔ line; only a chain's first hop shows it here.
     log.info(
-      `Assumed ${main.assumedRoleArn}; the credentials expire at ${main.credentials.expiration.toISOString()}.`,
+      chainRoleArn === undefined
+        ? "Assumed: the role's trust policy admits this step."
+        : `Assumed ${main.assumedRoleArn}: the role's trust policy admits this step.`,
     );
     if (chainRoleArn === undefined) return [main, undefined];
     log.info(
@@ -159,9 +162,7 @@ export async function assumeRoles(
       if (isPipeError(error)) throw about(`For ${VARIABLES.chainRoleArn} ${chainRoleArn}`, error);
       throw chainRefusal(error, config, main, chainRoleArn);
     }
-    log.info(
-      `Assumed ${chained.assumedRoleArn}; the credentials expire at ${chained.credentials.expiration.toISOString()}.`,
-    );
+    log.info("Chained: the chained role trusts the first one.");
     return [main, chained];
   };
 

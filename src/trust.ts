@@ -103,8 +103,8 @@ export interface TrustCondition {
 export interface TrustScope {
   /** The token issuer, e.g. `issuerUrl("acme")`. */
   issuer: string;
-  /** The audience the provider and the condition accept, e.g. `workspaceAudience(uuid)`. */
-  audience: string;
+  /** The audience(s) the provider and the condition accept, e.g. `workspaceAudience(uuid)`. */
+  audience: string | readonly string[];
   /** Repositories whose steps may assume the role: at least one. */
   repositoryUuids: string[];
   /** When given, only deployment steps in these environments (of those repositories). */
@@ -119,13 +119,15 @@ const oneOrMany = (values: readonly string[]): ConditionValue =>
 
 function buildCondition(
   issuer: string,
-  audience: string,
+  audience: string | readonly string[],
   subPatterns: readonly string[],
   cidrs: readonly string[],
 ): TrustCondition {
   const hostPath = issuerHostPath(issuer);
   const condition: TrustCondition = {
-    StringEquals: { [`${hostPath}:aud`]: audience },
+    StringEquals: {
+      [`${hostPath}:aud`]: typeof audience === "string" ? audience : oneOrMany(unique(audience)),
+    },
     StringLike: { [`${hostPath}:sub`]: oneOrMany(unique(subPatterns)) },
   };
   if (cidrs.length > 0) condition.IpAddress = { "aws:SourceIp": oneOrMany(unique(cidrs)) };

@@ -5,7 +5,7 @@ import { App, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { CfnInclude } from "aws-cdk-lib/cloudformation-include";
 import { afterAll, describe, expect, it } from "vitest";
-import { runTemplate } from "../src/template.js";
+import { runTemplate } from "../src/template/index.js";
 
 /**
  * A real CloudFormation consumer reads the generated template: CfnInclude parses every resource
@@ -59,6 +59,22 @@ describe("the template, read by aws-cdk-lib's CfnInclude", () => {
       "no CDK, no read-only, no CodeArtifact",
       ["--cdk-qualifier", "none", "--read-only", "false", "--codeartifact", "none"],
     ],
+    ["ECR pull, one custom audience", ["--ecr", "pull", "--audience", "deploy-prod"]],
+    [
+      "JSON, ECR push, two custom audiences, CDK bootstrap roles",
+      [
+        "--format",
+        "json",
+        "--ecr",
+        "push",
+        "--audience",
+        "deploy-prod",
+        "--audience",
+        "deploy-test",
+        "--cdk-access",
+        "bootstrap-roles",
+      ],
+    ],
   ] as const) {
     it(`includes every resource (${name})`, () => {
       const { included, synthesized } = include(
@@ -76,9 +92,13 @@ describe("the template, read by aws-cdk-lib's CfnInclude", () => {
   it("reuses an existing provider without creating one", () => {
     const provider =
       "arn:aws:iam::111111111111:oidc-provider/api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc";
-    const { synthesized } = include([...FLAGS, "--existing-provider-arn", provider], "existing.template");
+    const { synthesized } = include(
+      [...FLAGS, "--existing-provider-arn", provider, "--role-name", "other-deploy", "--ecr", "push"],
+      "existing.template",
+    );
     synthesized.resourceCountIs("AWS::IAM::OIDCProvider", 0);
     synthesized.resourceCountIs("AWS::IAM::Role", 1);
+    synthesized.hasResourceProperties("AWS::IAM::Role", { RoleName: "other-deploy" });
   });
 
   it("refuses a template whose Fn::Sub names something undefined (the check is real)", () => {

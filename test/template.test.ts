@@ -4,7 +4,8 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { PipeError } from "../src/errors.js";
-import { runTemplate, TEMPLATE_USAGE } from "../src/template.js";
+import { runTemplate, TEMPLATE_USAGE } from "../src/template/index.js";
+import { conditionForClaims } from "../src/trust.js";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/ip-ranges.sample.json", import.meta.url));
 const WS_UUID = "12345678-90ab-4cde-8f01-234567890abc";
@@ -285,34 +286,44 @@ describe("template: defaults", () => {
 describe("template: every combination of permissions is valid IAM", () => {
   const combos = ["full", "bootstrap-roles"].flatMap((cdk) =>
     ["hnb659fds", "none", "custom1"].flatMap((q) =>
-      ["none", "read", "publish"].flatMap((ca) => ["true", "false"].map((ro) => [cdk, q, ca, ro] as const)),
+      ["none", "read", "publish"].flatMap((ca) =>
+        ["true", "false"].flatMap((ro) =>
+          ["none", "pull", "push"].map((ecr) => [cdk, q, ca, ro, ecr] as const),
+        ),
+      ),
     ),
   );
-  it.each(combos)("--cdk-access %s --cdk-qualifier %s --codeartifact %s --read-only %s", (cdk, q, ca, ro) => {
-    const { template } = run([
-      ...BASE,
-      "--cdk-access",
-      cdk,
-      "--cdk-qualifier",
-      q,
-      "--codeartifact",
-      ca,
-      "--read-only",
-      ro,
-      "--environment-uuid",
-      ENV,
-      "--source-ip",
-      "192.0.2.0/24",
-    ]);
-    for (const { name, doc, kind } of policiesOf(template)) {
-      expect(policyProblems(doc, kind), name).toEqual([]);
-    }
-    const role = template.Resources.DeploymentRole.Properties;
-    expect(role.ManagedPolicyArns !== undefined).toBe(ro === "true");
-    const names = (role.Policies ?? []).map((p: Any) => p.PolicyName);
-    expect(names.includes("cdk-deploy")).toBe(q !== "none");
-    expect(names.includes(`codeartifact-${ca}`)).toBe(ca !== "none");
-  });
+  it.each(combos)(
+    "--cdk-access %s --cdk-qualifier %s --codeartifact %s --read-only %s --ecr %s",
+    (cdk, q, ca, ro, ecr) => {
+      const { template } = run([
+        ...BASE,
+        "--ecr",
+        ecr,
+        "--cdk-access",
+        cdk,
+        "--cdk-qualifier",
+        q,
+        "--codeartifact",
+        ca,
+        "--read-only",
+        ro,
+        "--environment-uuid",
+        ENV,
+        "--source-ip",
+        "192.0.2.0/24",
+      ]);
+      for (const { name, doc, kind } of policiesOf(template)) {
+        expect(policyProblems(doc, kind), name).toEqual([]);
+      }
+      const role = template.Resources.DeploymentRole.Properties;
+      expect(role.ManagedPolicyArns !== undefined).toBe(ro === "true");
+      const names = (role.Policies ?? []).map((p: Any) => p.PolicyName);
+      expect(names.includes("cdk-deploy")).toBe(q !== "none");
+      expect(names.includes(`codeartifact-${ca}`)).toBe(ca !== "none");
+      expect(names.includes(`ecr-${ecr}`)).toBe(ecr !== "none");
+    },
+  );
 });
 
 describe("template: CDK permissions", () => {
@@ -401,6 +412,141 @@ describe("template: CodeArtifact permissions", () => {
     expect(role.Policies).toBeUndefined();
     expect(role.ManagedPolicyArns).toBeUndefined();
     expect(warnings.join("\n")).toContain("no permissions");
+  });
+});
+
+describe("template: ECR permissions", () => {
+  const ecrOf = (extra: string[]) =>
+    statementsOf(run([...BASE, "--cdk-qualifier", "none", "--codeartifact", "none", ...extra]).template);
+  const REPOSITORIES = {
+    "Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/*",
+  };
+
+  it("none by default: no ECR action at all", () => {
+    expect(actionsOf(run(BASE).template).some((a) => a.startsWith("ecr:"))).toBe(false);
+  });
+
+  it("pull: the login on *, and reading images only in the account's repositories of the stack's region", () => {
+    expect(ecrOf(["--ecr", "pull"])).toEqual([
+      { Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+      {
+        Sid: "EcrPullImages",
+        Effect: "Allow",
+        Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+        Resource: REPOSITORIES,
+      },
+    ]);
+  });
+
+  it("push: adds the upload actions on the same repositories, in a policy named after it", () => {
+    const { template } = run([...BASE, "--ecr", "PUSH"]);
+    const policy = template.Resources.DeploymentRole.Properties.Policies.find(
+      (p: Any) => p.PolicyName === "ecr-push",
+    );
+    const push = policy.PolicyDocument.Statement.find((s: Any) => s.Sid === "EcrPushImages");
+    expect(push.Action).toEqual([
+      "ecr:PutImage",
+      "ecr:InitiateLayerUpload",
+      "ecr:UploadLayerPart",
+      "ecr:CompleteLayerUpload",
+    ]);
+    expect(push.Resource).toEqual(REPOSITORIES);
+    expect(policy.PolicyDocument.Statement.map((s: Any) => s.Sid)).toEqual([
+      "EcrLogin",
+      "EcrPullImages",
+      "EcrPushImages",
+    ]);
+  });
+
+  it("refuses another value, naming the choices", () => {
+    const error = caught(() => runTemplate([...BASE, "--ecr", "write"], {}, noFiles));
+    expect(error.message).toBe('--ecr must be none, pull or push, not "write".');
+  });
+});
+
+describe("template: --audience", () => {
+  const conditionOf = (template: Any) =>
+    template.Resources.DeploymentRole.Properties.AssumeRolePolicyDocument.Statement[0].Condition;
+
+  it("replaces the workspace audience in the provider and the condition; --workspace-uuid is then not needed", () => {
+    const { template, notes } = run([
+      "--workspace",
+      "acme",
+      "--repository-uuid",
+      REPO,
+      "--audience",
+      "sts.amazonaws.com",
+    ]);
+    expect(template.Resources.BitbucketOidcProvider.Properties.ClientIdList).toEqual(["sts.amazonaws.com"]);
+    expect(conditionOf(template).StringEquals).toEqual({ [`${HOST_PATH}:aud`]: "sts.amazonaws.com" });
+    expect(notes).toEqual([]);
+  });
+
+  it("repeats: every audience in the provider's client IDs, and any of them in the condition", () => {
+    const { template } = run([...BASE, "--audience", "deploy-prod", "--audience=ari:custom-v1"]);
+    expect(template.Resources.BitbucketOidcProvider.Properties.ClientIdList).toEqual([
+      "deploy-prod",
+      "ari:custom-v1",
+    ]);
+    expect(conditionOf(template).StringEquals[`${HOST_PATH}:aud`]).toEqual(["deploy-prod", "ari:custom-v1"]);
+    expect(
+      policyProblems(template.Resources.DeploymentRole.Properties.AssumeRolePolicyDocument, "trust"),
+    ).toEqual([]);
+  });
+
+  it("with --workspace-uuid too, says that steps without custom audiences are no longer admitted", () => {
+    const { template, notes } = run([...BASE, "--audience", "deploy-prod"]);
+    expect(JSON.stringify(template)).not.toContain(AUDIENCE);
+    expect(notes.join("\n")).toContain(`--audience ari:cloud:bitbucket::workspace/<workspace UUID>`);
+  });
+
+  it("reminds, with an existing provider, that its client IDs must hold the audiences", () => {
+    const { warnings } = run([...BASE, "--audience", "deploy-prod", "--existing-provider-arn", PROVIDER_ARN]);
+    expect(warnings.join("\n")).toContain("must include deploy-prod");
+    expect(warnings.join("\n")).toContain("add-client-id-to-open-id-connect-provider");
+  });
+
+  it.each([
+    ["a space", "deploy prod"],
+    ["a comma", "a,b"],
+    ["256 characters", "a".repeat(256)],
+  ])("refuses an audience with %s, naming the flag", (_, audience) => {
+    const error = caught(() => runTemplate([...BASE, "--audience", audience], {}, noFiles));
+    expect(error.message).toContain("--audience");
+    expect(error.message).toContain("repeat --audience");
+  });
+});
+
+describe("template: several repositories in one account", () => {
+  const second = [
+    "--workspace",
+    "acme",
+    "--workspace-uuid",
+    WS_UUID,
+    "--repository-uuid",
+    REPO2,
+    "--existing-provider-arn",
+    PROVIDER_ARN,
+  ];
+
+  it("the second reuses the provider and names its own role: no resource of the first stack again", () => {
+    const first = run(BASE).template;
+    const { template, warnings } = run([...second, "--role-name", "web-app-deploy"]);
+    expect(Object.keys(template.Resources)).toEqual(["DeploymentRole"]);
+    const role = template.Resources.DeploymentRole.Properties;
+    expect(role.RoleName).toBe("web-app-deploy");
+    expect(role.RoleName).not.toBe(first.Resources.DeploymentRole.Properties.RoleName);
+    expect(role.AssumeRolePolicyDocument.Statement[0].Principal.Federated).toBe(PROVIDER_ARN);
+    expect(warnings.join("\n")).not.toContain("default name");
+  });
+
+  it("warns when the second keeps the default role name, which the first stack probably took", () => {
+    const { warnings } = run(second);
+    expect(warnings.join("\n")).toMatch(/default name bitbucket-pipelines-deploy.*--role-name/);
+  });
+
+  it("the first stack's ProviderArn output tells how to reuse it", () => {
+    expect(run(BASE).template.Outputs.ProviderArn.Description).toContain("--existing-provider-arn");
   });
 });
 
@@ -512,6 +658,27 @@ describe("template: --from-token", () => {
     expect(condition.StringLike[`${HOST_PATH}:sub`]).toEqual([`${REPO}:*`, `${REPO2}:*`]);
   });
 
+  it("on a deployment step, admits only that environment, as `claims` suggests, and says so", () => {
+    const deployment = {
+      ...claims,
+      sub: `${REPO}:${ENV}:{5555aaaa-6666-4bbb-8ccc-7777dddd8888}`,
+      deploymentEnvironmentUuid: ENV,
+    };
+    const { template, notes } = run(["--from-token"], { BITBUCKET_STEP_OIDC_TOKEN: token(deployment) });
+    const condition =
+      template.Resources.DeploymentRole.Properties.AssumeRolePolicyDocument.Statement[0].Condition;
+    expect(condition.StringLike[`${HOST_PATH}:sub`]).toBe(`${REPO}:${ENV}:*`);
+    expect(condition).toEqual(conditionForClaims(deployment));
+    expect(notes.join("\n")).toContain(`deployment step (environment ${ENV})`);
+    expect(run(["--from-token"], { BITBUCKET_STEP_OIDC_TOKEN: token(claims) }).notes).toEqual([]);
+  });
+
+  it("takes a step's custom audiences from the token", () => {
+    const custom = { ...claims, aud: ["deploy-prod"] };
+    const { template } = run(["--from-token"], { BITBUCKET_STEP_OIDC_TOKEN: token(custom) });
+    expect(template.Resources.BitbucketOidcProvider.Properties.ClientIdList).toEqual(["deploy-prod"]);
+  });
+
   it("says what to do without a token", () => {
     const error = caught(() => runTemplate(["--from-token"], {}, noFiles));
     expect(error.kind).toBe("input");
@@ -617,13 +784,12 @@ describe("template: bad flags exit 2 naming the flag", () => {
   });
 
   it("--help lists every flag of the contract", () => {
-    const { output } = runTemplate(["--help"], {}, noFiles);
-    expect(output).toBe(TEMPLATE_USAGE);
     for (const flag of [
       "--workspace ",
       "--workspace-uuid",
       "--repository-uuid",
       "--environment-uuid",
+      "--audience",
       "--source-ip",
       "--ip-ranges",
       "--role-name",
@@ -633,11 +799,95 @@ describe("template: bad flags exit 2 naming the flag", () => {
       "--cdk-access",
       "--read-only",
       "--codeartifact",
+      "--ecr",
       "--from-token",
       "--format",
+      "--help",
+      "--version",
     ]) {
-      expect(output).toContain(flag);
+      expect(TEMPLATE_USAGE).toContain(flag);
     }
+  });
+
+  it("--help leads with the several-repositories case and sends users where Bitbucket shows the UUIDs", () => {
+    const flagsStart = TEMPLATE_USAGE.indexOf("  --workspace NAME");
+    const intro = TEMPLATE_USAGE.slice(0, flagsStart);
+    expect(intro).toMatch(/--existing-provider-arn <ProviderArn output[\s\S]*--role-name/);
+    expect(intro).toContain("repeat --repository-uuid");
+    expect(intro).toContain("Repository settings → OpenID Connect");
+    expect(TEMPLATE_USAGE).not.toContain("Workspace settings");
+  });
+});
+
+describe("template: one message per bad flag", () => {
+  const problemsOf = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+    const error = caught(() => runTemplate(args, env, noFiles));
+    return error.details.length > 0 ? error.details : [error.message];
+  };
+
+  it.each([
+    [
+      "a malformed --workspace-uuid",
+      ["--workspace", "acme", "--workspace-uuid", "nope", "--repository-uuid", REPO],
+      "is not a UUID",
+    ],
+    [
+      "a --workspace-uuid without its value",
+      ["--workspace", "acme", "--repository-uuid", REPO, "--workspace-uuid"],
+      "needs a value",
+    ],
+    [
+      "a --role-name followed by another flag",
+      [...BASE, "--role-name", "--format", "json"],
+      "--role-name needs a value",
+    ],
+    ["an unknown flag with a value", [...BASE, "--role", "x"], "Unknown flag --role"],
+    ["an unknown flag with its value inline", [...BASE, "--role=x"], "Unknown flag --role"],
+    [
+      "a malformed --repository-uuid",
+      ["--workspace", "acme", "--workspace-uuid", WS_UUID, "--repository-uuid", "r"],
+      "is not a UUID",
+    ],
+    [
+      "a malformed --workspace",
+      ["--workspace", "a b", "--workspace-uuid", WS_UUID, "--repository-uuid", REPO],
+      "not a workspace slug",
+    ],
+  ])("%s", (_, args, mention) => {
+    const problems = problemsOf(args);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(mention);
+  });
+
+  it("--from-token without a token: that one problem, not also every flag the token would have given", () => {
+    const problems = problemsOf(["--from-token"]);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain("oidc: true");
+  });
+
+  it("names the UUIDs' place in Bitbucket when they are missing", () => {
+    const problems = problemsOf(["--workspace", "acme"]);
+    expect(problems).toHaveLength(2);
+    for (const problem of problems) expect(problem).toContain("Repository settings → OpenID Connect");
+  });
+
+  it("the ✖ fix for one problem points at it, for several at the list", () => {
+    expect(caught(() => runTemplate([...BASE, "--ecr", "all"], {}, noFiles)).fix).toMatch(/^Fix that flag/);
+    expect(caught(() => runTemplate(["--ecr", "all"], {}, noFiles)).fix).toMatch(
+      /^Fix the flags listed above/,
+    );
+  });
+
+  it("takes the workspace's audience, as Bitbucket shows it, for --workspace-uuid", () => {
+    const { template } = run([
+      "--workspace",
+      "acme",
+      "--workspace-uuid",
+      AUDIENCE,
+      "--repository-uuid",
+      REPO,
+    ]);
+    expect(template.Resources.BitbucketOidcProvider.Properties.ClientIdList).toEqual([AUDIENCE]);
   });
 });
 
@@ -736,7 +986,8 @@ describe("template: trust policy size", () => {
     );
     const error = caught(() => runTemplate([...BASE, ...cidrs], {}, noFiles));
     expect(error.message).toContain("4096");
-    expect(error.fix).toContain("300 CIDR(s)");
+    expect(error.fix).toContain("1 sub pattern (");
+    expect(error.fix).toContain("300 CIDRs");
   });
 
   it("measures with the existing provider's ARN when given", () => {

@@ -35,3 +35,7 @@ export function renderDockerEnvFile(entries: readonly EnvEntry[]): string {
   }
   return `${lines.join("\n")}\n`;
 }
+
+/** A word as a person would type it: bare when every shell reads it literally, else quoted. */
+export const shellWord = (value: string): string =>
+  /^[A-Za-z0-9_./@%+:,-]+$/.test(value) ? value : shellQuote(value);

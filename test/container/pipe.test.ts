@@ -175,7 +175,7 @@ describe("the pipe's container, as Bitbucket runs it", () => {
     const piped = await runPipeContainer(env);
     expect(piped.status, piped.output).toBe(0);
     expect(lastLine(piped.stdout)).toMatch(/^✔ .*assumed-role\/deploy\/bitbucket-web-app-42/);
-    expect(piped.stdout).toMatch(/^INFO: Verified: /m);
+    expect(piped.stdout).toMatch(/^INFO: Verified with sts:GetCallerIdentity: /m);
     // Node 24's own warnings (a deprecated API in a dependency) would land in every user's log.
     expect(piped.stderr).toBe("");
     expect(world.requests.map((r) => r.action)).toEqual(["AssumeRoleWithWebIdentity", "GetCallerIdentity"]);

@@ -695,7 +695,8 @@ describe("refusals", () => {
     );
     // The ✖ line says what to grant. (It should be the last line; src/pipe.ts does not yet stop a
     // GetCallerIdentity still in flight when a feature fails, which can add a retry warning after it.)
-    expect(result.stdout).toMatch(/^✖ AWS refused codeartifact:.*codeartifact:ReadFromRepository/m);
+    expect(result.stdout).toMatch(/^ERROR: AWS refused codeartifact:/m);
+    expect(result.stdout).toMatch(/^✖ Give the role .*codeartifact:ReadFromRepository/m);
     // The login's own calls stop at the first refusal: no retry, no warning, nothing after it.
     expect(result.stdout).not.toMatch(/WARNING: codeartifact:/);
     for (const file of CREDENTIAL_FILES) expect(existsSync(path.join(outDir(), file)), file).toBe(false);

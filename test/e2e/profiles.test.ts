@@ -336,7 +336,11 @@ unset AWS_PROFILE
     world.fault(fault);
     const { result } = await pipe({ AWS_PROFILES: PROFILES(), AWS_MAX_ATTEMPTS: "1" });
     expect(result.status, result.output).toBe(4);
-    expect(result.stdout).toMatch(/^✖ sts:AssumeRoleWithWebIdentity failed after 1 attempt/m);
+    // The give-up heads the list of failures; the ✖ line says what to do, not the same again.
+    expect(result.stdout).toMatch(/^ERROR: sts:AssumeRoleWithWebIdentity failed after 1 attempt/m);
+    expect(result.stdout.trimEnd().split("\n").at(-1)).toMatch(
+      /^✖ This is a fault on the way to AWS.*re-run the step/,
+    );
     expect(result.stdout).toMatch(
       /^ {2}- For profile dev's role arn:aws:iam::111111111111:role\/dev-deploy: sts:AssumeRoleWithWebIdentity failed/m,
     );
@@ -372,7 +376,16 @@ describe("AWS_CHAIN_ROLE_ARN", () => {
     const chained = world.sessions.get(verify?.accessKeyId ?? "");
     expect(chained?.roleArn).toBe(WORKLOAD);
     expect(first?.params.RoleArn).toBe(hubRole);
-    expect(result.stdout).toContain(`Verified: these credentials are ${assumed("222222222222", "workload")}`);
+    // The hub's session is shown once, when assumed; the chained one once, on the ✔ line.
+    expect(result.stdout).toMatch(/^INFO: Verified with sts:GetCallerIdentity: .*account 222222222222/m);
+    expect(result.stdout.split(assumed("111111111111", "hub"))).toHaveLength(2);
+    expect(result.stdout.split(assumed("222222222222", "workload"))).toHaveLength(2);
+    expect(result.stdout).toMatch(
+      new RegExp(
+        `^✔ AWS credentials for ${assumed("222222222222", "workload").replaceAll(".", "\\.")} are ready`,
+        "m",
+      ),
+    );
 
     const env = read("env");
     expect(env).toContain(`export AWS_ACCESS_KEY_ID='${chained?.accessKeyId}'`);
@@ -396,9 +409,8 @@ describe("AWS_CHAIN_ROLE_ARN", () => {
     });
     expect(result.status, result.output).toBe(0);
     expect(world.requests.find((r) => r.action === "AssumeRole")?.params.ExternalId).toBe(EXTERNAL_ID);
-    expect(result.stdout).toContain(
-      `Verified: these credentials are ${assumed("222222222222", "workload-ext")}`,
-    );
+    expect(result.stdout).toMatch(/^INFO: Verified with sts:GetCallerIdentity: .*account 222222222222/m);
+    expect(result.stdout).toMatch(/^✔ AWS credentials for .*assumed-role\/workload-ext\//m);
   });
 
   it("a refused chain is exit 3 with the trust statement the chained role needs, and no files", async () => {
