@@ -19,11 +19,11 @@ const pipeYml = parseYaml(read("pipe.yml")) as { image: string; repository: stri
 /** pipe.yml's image without its tag: what Docker Hub hosts. */
 const imageName = pipeYml.image.slice(0, pipeYml.image.lastIndexOf(":"));
 /** Every page a user reads: the README and docs/. */
-const userPages = () => [
+const userPages = (): Array<[file: string, text: string]> => [
   ["README.md", read("README.md")],
   ...readdirSync(path.join(ROOT, "docs"))
     .filter((f) => f.endsWith(".md"))
-    .map((f) => [`docs/${f}`, read(`docs/${f}`)]),
+    .map((f): [string, string] => [`docs/${f}`, read(`docs/${f}`)]),
 ];
 
 /** Every `bitbucket-aws-oidc:<version>` (a pipe reference) and `bitbucket-aws-oidc@<version>` (npx) in a text. */
@@ -107,16 +107,18 @@ describe("the names users and registries see", () => {
     // No other image or repository name in a pipe: line of ours, anywhere users read.
     for (const [file, text] of userPages()) {
       for (const [, ref = ""] of text.matchAll(/pipe: +(\S*bitbucket-aws-oidc\S*)/g)) {
-        expect([`${bitbucketRepo}:${version}`, `docker://${pipeYml.image}`], `${file}: ${ref}`).toContain(ref);
+        expect([`${bitbucketRepo}:${version}`, `docker://${pipeYml.image}`], `${file}: ${ref}`).toContain(
+          ref,
+        );
       }
     }
   });
 
   it("every npx line pins bitbucket-aws-oidc@<version>, and the README says why", () => {
-    const pages = [...userPages(), ["CONTRIBUTING.md", read("CONTRIBUTING.md")]];
+    const pages: Array<[string, string]> = [...userPages(), ["CONTRIBUTING.md", read("CONTRIBUTING.md")]];
     let seen = 0;
     for (const [file, text] of pages) {
-      for (const line of (text ?? "").split("\n")) {
+      for (const line of text.split("\n")) {
         if (!/\bnpx\b.*bitbucket-aws-oidc/.test(line)) continue;
         seen++;
         expect(line, file).toMatch(/\bnpx (?:--yes )?bitbucket-aws-oidc@\d+\.\d+\.\d+/);
@@ -128,7 +130,12 @@ describe("the names users and registries see", () => {
   });
 
   it("no registry host is written into the repository's pages (the registry comes from npm config)", () => {
-    const pages = [...userPages(), ["CONTRIBUTING.md", read("CONTRIBUTING.md")], ["bitbucket-pipelines.yml", read("bitbucket-pipelines.yml")], [".ci/run", read(".ci/run")]];
+    const pages = [
+      ...userPages(),
+      ["CONTRIBUTING.md", read("CONTRIBUTING.md")],
+      ["bitbucket-pipelines.yml", read("bitbucket-pipelines.yml")],
+      [".ci/run", read(".ci/run")],
+    ];
     for (const [file, text] of pages) {
       expect(text, file).not.toMatch(/registry\.npmjs\.org|npmjs\.com|deb\.debian\.org/i);
     }
@@ -149,11 +156,38 @@ describe("the release pipeline (bitbucket-pipelines.yml)", () => {
   };
   const script = (step: Step) => step.script.join("\n");
 
-  it("tests every push: npm ci, lint, typecheck, npm test", () => {
+  it("tests every push with .ci/run, the one full run (npm ci, lint, typecheck, npm test)", () => {
     const [test] = config.pipelines.default;
-    const lines = script(test?.step as Step);
+    expect(script(test?.step as Step)).toMatch(/^\.ci\/run$/m);
+    expect(test?.step?.services).toContain("docker");
+    const run = read(".ci/run");
     for (const command of ["npm ci", "npm run lint", "npm run typecheck", "npm test"])
-      expect(lines).toContain(command);
+      expect(run).toMatch(new RegExp(`^${command}\\b`, "m"));
+  });
+
+  it(".ci/run starts no Docker engine where one answers, and installs every client the tests require", () => {
+    const run = read(".ci/run");
+    // docker.io (dockerd) only in the branch where `docker info` fails.
+    expect(run).toMatch(
+      /if command -v docker >\/dev\/null && docker info[^\n]*\n(?:[^\n]*\n)*?else\n\s+packages\+=\(docker\.io\)\n/,
+    );
+    const packages = [...run.matchAll(/^packages\+?=\(([^)]*)\)/gm)].flatMap((m) =>
+      (m[1] ?? "").split(/\s+/),
+    );
+    // Every apt-get hint a test prints for a client it requires (test/**: requireTool) is in the list.
+    const hints = new Set<string>();
+    for (const file of [
+      "test/e2e/codeartifact.test.ts",
+      "test/e2e/core.test.ts",
+      "test/e2e/ecr.test.ts",
+      "test/e2e/matrix.test.ts",
+      "test/container/pipe.test.ts",
+    ]) {
+      for (const m of read(file).matchAll(/apt-get install -y ([\w.-]+)/g)) hints.add(m[1] as string);
+    }
+    expect(hints.size).toBeGreaterThan(3);
+    for (const hint of hints) expect(packages, hint).toContain(hint);
+    for (const npmTool of ["pnpm@10", "yarn@1", "@yarnpkg/cli-dist@4"]) expect(run).toContain(npmTool);
   });
 
   it("on a version tag: tests, then builds amd64 and arm64 natively in parallel and joins them", () => {
@@ -174,11 +208,27 @@ describe("the release pipeline (bitbucket-pipelines.yml)", () => {
       expect(script(step)).toMatch(/docker build .*\n?.*--tag "\$IMAGE:\$BITBUCKET_TAG-\$ARCH"/);
       expect(script(step)).toContain('docker push "$IMAGE:$BITBUCKET_TAG-$ARCH"');
     }
-    const last = items.at(-1)?.step as Step;
-    expect(script(last)).toContain(
+    const manifest = items.find((item) => item.step && script(item.step).includes("docker manifest"))
+      ?.step as Step;
+    expect(script(manifest)).toContain(
       'docker manifest create "$IMAGE:$BITBUCKET_TAG" "$IMAGE:$BITBUCKET_TAG-amd64" "$IMAGE:$BITBUCKET_TAG-arm64"',
     );
-    expect(script(last)).toContain('docker manifest push "$IMAGE:$BITBUCKET_TAG"');
+    expect(script(manifest)).toContain('docker manifest push "$IMAGE:$BITBUCKET_TAG"');
+  });
+
+  it("publishes to npm last, the smoke-tested tarball, with a token from a secured variable and the configured registry", () => {
+    const items = Object.entries(config.pipelines.tags).find(([glob]) => glob.includes("*.*"))?.[1] ?? [];
+    const last = items.at(-1)?.step as Step;
+    const lines = script(last);
+    expect(lines).toMatch(/npm pack/);
+    expect(lines).toMatch(/--version\)" = "\$BITBUCKET_TAG" \]/);
+    expect(lines).toContain('REGISTRY="$(npm config get registry)"');
+    // npm expands the variable from its config file: "${NPM_TOKEN}" is written as is, not a template.
+    expect(lines).toMatch(/_authToken=\$\{NPM_TOKEN\}/);
+    expect(lines).toMatch(/npm publish "\$TARBALL" --access public/);
+    // The smoke test comes before the publish; the token never appears in a command line.
+    expect(lines.indexOf("--version")).toBeLessThan(lines.indexOf("npm publish"));
+    expect(lines).not.toMatch(/\$NPM_TOKEN|"\$\{NPM_TOKEN\}"/);
   });
 
   it("pushes the image pipe.yml names (read from pipe.yml, the same way the steps do)", () => {
@@ -189,7 +239,9 @@ describe("the release pipeline (bitbucket-pipelines.yml)", () => {
 
   it("builds on the base the Dockerfile pins by digest, through a global build argument", () => {
     const dockerfile = read("Dockerfile");
-    expect(dockerfileBase(dockerfile)).toMatch(/^gcr\.io\/distroless\/nodejs24-debian12@sha256:[0-9a-f]{64}$/);
+    expect(dockerfileBase(dockerfile)).toMatch(
+      /^gcr\.io\/distroless\/nodejs24-debian12@sha256:[0-9a-f]{64}$/,
+    );
     // Declared before the first FROM (a global argument), used by it: a test can pass a stand-in.
     const firstFrom = dockerfile.search(/^FROM /m);
     expect(dockerfile.slice(0, firstFrom)).toMatch(/^ARG BASE_IMAGE=\S+@sha256:[0-9a-f]{64}$/m);
