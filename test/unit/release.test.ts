@@ -118,7 +118,9 @@ describe("the names users and registries see", () => {
     const pages: Array<[string, string]> = [...userPages(), ["CONTRIBUTING.md", read("CONTRIBUTING.md")]];
     let seen = 0;
     for (const [file, text] of pages) {
-      for (const line of text.split("\n")) {
+      // The lines users copy: inside fenced code blocks.
+      const code = [...text.matchAll(/^```[^\n]*\n([\s\S]*?)^```/gm)].map((m) => m[1] ?? "").join("\n");
+      for (const line of code.split("\n")) {
         if (!/\bnpx\b.*bitbucket-aws-oidc/.test(line)) continue;
         seen++;
         expect(line, file).toMatch(/\bnpx (?:--yes )?bitbucket-aws-oidc@\d+\.\d+\.\d+/);
