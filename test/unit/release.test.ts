@@ -6,6 +6,7 @@
  * the README agree with them, and the release pipeline reads the image from pipe.yml. And a
  * release pipeline that builds what pipe.yml names, on both architectures natively.
  */
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -169,6 +170,8 @@ describe("the release pipeline (bitbucket-pipelines.yml)", () => {
 
   it(".ci/run starts no Docker engine where one answers, and installs every client the tests require", () => {
     const run = read(".ci/run");
+    // A syntax error would only show on the CI machine: bash parses it here.
+    execFileSync("bash", ["-n", path.join(ROOT, ".ci/run")]);
     // docker.io (dockerd) only in the branch where `docker info` fails.
     expect(run).toMatch(
       /if command -v docker >\/dev\/null && docker info[^\n]*\n(?:[^\n]*\n)*?else\n\s+packages\+=\(docker\.io\)\n/,
