@@ -6,6 +6,9 @@
 #   docker build --build-arg VERSION="$(node -p 'require("./package.json").version')" \
 #                --build-arg REVISION="$(git rev-parse HEAD)" -t bitbucket-aws-oidc:dev .
 #
+# The published name (bbawsoidc/bitbucket-aws-oidc on Docker Hub) is pipe.yml's `image:`; the labels
+# below name the same namespace and repository (test/unit/release.test.ts keeps them in step).
+#
 # Base: Google's distroless Node.js 24 on Debian 12, chosen over node:24-bookworm-slim and
 # node:24-alpine:
 # - size: Node and the C/C++ runtime libraries, CA certificates and tzdata, no shell, no apt,
@@ -14,27 +17,35 @@
 # - glibc: the official Node.js build, the one the Node project tests. Alpine's musl build is a
 #   distribution port (DNS resolution and stack sizes differ) and could not be stood in for by the
 #   official binary in our tests.
-# - updates: rebuilt by Google on every Debian security update and Node.js 24 patch release; each
-#   release of the pipe is built on the current one (pin a digest here to freeze it instead).
+# - updates: Google rebuilds it on every Debian security update and Node.js 24 patch release. We
+#   pin one build by digest (BASE_IMAGE below), so that a release is built on exactly the base
+#   its tests ran on, and move the pin on purpose: CONTRIBUTING.md, "Updating the base image".
 # - no shell: nothing in the container can be told to run a command line. Exec forms only, below.
 #   Bitbucket starts a pipe with the image's own entrypoint, so no shell is needed. For a look
 #   inside, gcr.io/distroless/nodejs24-debian12:debug has a busybox shell.
 # - the default user is root, as Bitbucket runs pipes: the pipe chowns what it writes to the clone
 #   directory's owner (see README, "What the pipe writes").
 # - amd64 and arm64, so each architecture is built natively (bitbucket-pipelines.yml).
-FROM gcr.io/distroless/nodejs24-debian12
+#
+# BASE_IMAGE is a global build argument (declared before the first FROM) so that the tests can
+# build this same Dockerfile on a local stand-in (--build-arg BASE_IMAGE=...); releases use the
+# default. The digest must be the multi-architecture index (amd64 and arm64), not one platform's
+# image: each release step pulls it on its own architecture.
+ARG BASE_IMAGE=gcr.io/distroless/nodejs24-debian12@sha256:61f4f4341db81820c24ce771b83d202eb6452076f58628cd536cc7d94a10978b
+FROM ${BASE_IMAGE}
 
+ARG BASE_IMAGE
 ARG VERSION=dev
 ARG REVISION=unknown
 LABEL org.opencontainers.image.title="bitbucket-aws-oidc" \
       org.opencontainers.image.description="Bitbucket Pipe: short-lived AWS credentials for a pipeline step through OpenID Connect, no stored keys" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
-      org.opencontainers.image.source="https://bitbucket.org/bitbucket-aws-oidc/bitbucket-aws-oidc" \
-      org.opencontainers.image.url="https://bitbucket.org/bitbucket-aws-oidc/bitbucket-aws-oidc" \
+      org.opencontainers.image.source="https://bitbucket.org/bbawsoidc/bitbucket-aws-oidc" \
+      org.opencontainers.image.url="https://hub.docker.com/r/bbawsoidc/bitbucket-aws-oidc" \
       org.opencontainers.image.licenses="Apache-2.0" \
-      org.opencontainers.image.vendor="bitbucket-aws-oidc" \
-      org.opencontainers.image.base.name="gcr.io/distroless/nodejs24-debian12"
+      org.opencontainers.image.vendor="bbawsoidc" \
+      org.opencontainers.image.base.name="${BASE_IMAGE}"
 
 # dist/ is self-contained: one bundle, no node_modules, and its own package.json ("type":
 # "module") so that Node neither guesses the chunks' module type nor parses them twice.

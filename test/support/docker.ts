@@ -5,10 +5,12 @@
  * - the engine: the one `docker info` reaches, else (as root) a `dockerd` of our own with every
  *   path under a temporary folder, `--bridge=none --iptables=false` (containers use
  *   `--network host`), stopped and deleted by the global teardown (test/support/docker-global.ts);
- * - the base image: no registry is reachable in CI, so the Dockerfile's `FROM` is stood in for by
- *   an image made here from the official Node.js binary (npm package `node-linux-<arch>@24`), the
- *   C libraries `ldd` lists, `/etc/passwd` and `/tmp`, laid out like distroless (`/nodejs/bin/node`,
- *   entrypoint node). A real base already in the engine is used as it is;
+ * - the base image: no registry is reachable in CI, so the Dockerfile's pinned base (its global
+ *   `ARG BASE_IMAGE`) is stood in for by an image made here from the official Node.js binary (npm
+ *   package `node-linux-<arch>@24`), the C libraries `ldd` lists, `/etc/passwd` and `/tmp`, laid
+ *   out like distroless (`/nodejs/bin/node`, entrypoint node), and passed as
+ *   `--build-arg BASE_IMAGE=<stand-in>`. A real base already in the engine (or pulled, with
+ *   TEST_PULL_BASE=true) is used as it is;
  * - the pipe's image: the real Dockerfile, unchanged, built from the repository and `dist/`.
  *
  * Test files run in parallel workers: the first to ask does the work under a lock folder in the
@@ -63,7 +65,7 @@ export type EngineResult = { engine: Engine } | { unavailable: string };
 export interface Images {
   /** The pipe's image, built from the Dockerfile. */
   pipe: string;
-  /** The Dockerfile's FROM, as tagged in the engine. */
+  /** The base the pipe's image was built on (its BASE_IMAGE), as tagged in the engine. */
   base: string;
   /** True when `base` is our stand-in, not the registry's image. */
   standIn: boolean;
@@ -350,12 +352,42 @@ export async function releaseDocker(runDir: string): Promise<void> {
   for (const tag of images?.created ?? []) await docker(engine, ["image", "rm", "--force", tag]);
 }
 
-/** The first FROM of the Dockerfile, with `:latest` made explicit. */
+/**
+ * The base image the Dockerfile builds on by default: the first FROM, or, when that FROM is a
+ * global build argument (`ARG BASE_IMAGE=<ref>` before it, `FROM ${BASE_IMAGE}`), that argument's
+ * default. `:latest` is made explicit for a bare name.
+ */
 export function dockerfileBase(dockerfile: string): string {
-  const from = /^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)/im.exec(dockerfile)?.[1];
+  const lines = dockerfile.split("\n");
+  const fromIndex = lines.findIndex((line) => /^\s*FROM\s/i.test(line));
+  const from = /^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)/i.exec(lines[fromIndex] ?? "")?.[1];
   if (from === undefined) throw new Error("the Dockerfile has no FROM line");
-  const lastPart = from.split("/").at(-1) ?? from;
-  return lastPart.includes(":") || from.includes("@") ? from : `${from}:latest`;
+  const argName = /^\$\{?(\w+)\}?$/.exec(from)?.[1];
+  let ref = from;
+  if (argName !== undefined) {
+    const declared = lines
+      .slice(0, fromIndex)
+      .map((line) => new RegExp(`^\\s*ARG\\s+${argName}=(\\S+)\\s*$`, "i").exec(line)?.[1])
+      .find((value) => value !== undefined);
+    if (declared === undefined)
+      throw new Error(`the Dockerfile's FROM is \${${argName}}, but no ARG ${argName}=<image> precedes it`);
+    ref = declared.replace(/^"(.*)"$/, "$1");
+  }
+  const lastPart = ref.split("/").at(-1) ?? ref;
+  return lastPart.includes(":") || ref.includes("@") ? ref : `${ref}:latest`;
+}
+
+/**
+ * The tag our stand-in for `base` gets. A digest reference can't be a tag (`docker tag` refuses
+ * `name@sha256:…`), so the stand-in has a name of its own, passed as BASE_IMAGE to the build.
+ */
+export function standInTag(base: string): string {
+  const [name = base, digest] = base.split("@");
+  const repo = (name.split("/").at(-1) ?? name).split(":")[0] ?? "base";
+  const tag = digest
+    ? digest.replace(/^sha256:/, "").slice(0, 16)
+    : ((name.split("/").at(-1) ?? name).split(":")[1] ?? "latest");
+  return `bitbucket-aws-oidc-test/${repo}-stand-in:${tag}`;
 }
 
 const cacheDir = path.join(ROOT, "node_modules/.cache/bitbucket-aws-oidc-tests");
@@ -391,8 +423,8 @@ function sharedLibraries(binary: string): string[] {
   return [...out.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1] as string);
 }
 
-/** Makes the stand-in for a distroless Node.js base and tags it `base`. */
-async function buildStandIn(engine: Engine, base: string): Promise<void> {
+/** Makes the stand-in for a distroless Node.js base (`standsFor`) and tags it `base`. */
+async function buildStandIn(engine: Engine, base: string, standsFor: string): Promise<void> {
   const tgz = await nodePackage();
   const work = await mkdtemp(path.join(tmpdir(), "bbstandin-"));
   try {
@@ -421,7 +453,7 @@ async function buildStandIn(engine: Engine, base: string): Promise<void> {
         "FROM scratch",
         "COPY rootfs/ /",
         "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        `LABEL ${STAND_IN_LABEL}="${base} with Node.js ${version}"`,
+        `LABEL ${STAND_IN_LABEL}="${standsFor} with Node.js ${version}"`,
         'ENTRYPOINT ["/nodejs/bin/node"]',
         "",
       ].join("\n"),
@@ -445,19 +477,25 @@ async function imageLabel(engine: Engine, image: string, label: string): Promise
 
 async function buildImages(engine: Engine): Promise<Images> {
   const dockerfile = await readFile(path.join(ROOT, "Dockerfile"), "utf8");
-  const base = dockerfileBase(dockerfile);
+  const pinned = dockerfileBase(dockerfile);
   const created: string[] = [];
-  const label = await imageLabel(engine, base, STAND_IN_LABEL);
-  let standIn = label !== undefined && label !== "" && label !== "<no value>";
-  // TEST_PULL_BASE=true (where a registry is reachable, e.g. Bitbucket's docker service): the real base.
-  if (label === undefined && process.env.TEST_PULL_BASE === "true") {
-    const pulled = await docker(engine, ["pull", "--quiet", base]);
+  let base = pinned;
+  let standIn = false;
+  // A real base already in the engine is used as it is.
+  const pinnedLabel = await imageLabel(engine, pinned, STAND_IN_LABEL);
+  if (pinnedLabel === undefined && process.env.TEST_PULL_BASE === "true") {
+    // Where a registry is reachable (e.g. Bitbucket's docker service): the real, pinned base.
+    const pulled = await docker(engine, ["pull", "--quiet", pinned]);
     if (pulled.status !== 0)
-      throw new Error(`TEST_PULL_BASE=true, but docker pull ${base} failed:\n${pulled.output}`);
-  } else if (label === undefined) {
-    await buildStandIn(engine, base);
+      throw new Error(`TEST_PULL_BASE=true, but docker pull ${pinned} failed:\n${pulled.output}`);
+  } else if (pinnedLabel === undefined) {
+    base = standInTag(pinned);
+    const label = await imageLabel(engine, base, STAND_IN_LABEL);
+    if (label === undefined || label === "" || label === "<no value>") {
+      await buildStandIn(engine, base, pinned);
+      if (!engine.started) created.push(base);
+    }
     standIn = true;
-    if (!engine.started) created.push(base);
   }
   try {
     readFileSync(path.join(ROOT, "dist/index.js"));
@@ -479,6 +517,8 @@ async function buildImages(engine: Engine): Promise<Images> {
       `VERSION=${version}`,
       "--build-arg",
       "REVISION=test",
+      "--build-arg",
+      `BASE_IMAGE=${base}`,
       ROOT,
     ],
     "building the pipe's image from the Dockerfile",
