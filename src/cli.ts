@@ -1,5 +1,6 @@
 import { CLAIMS_USAGE, runClaims } from "./claims.js";
-import { outputDirFrom, VARIABLES } from "./config.js";
+import { outputDirFrom } from "./config/outputDir.js";
+import { VARIABLES } from "./config/variables.js";
 import {
   type ErrorKind,
   inputError,

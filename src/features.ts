@@ -1,5 +1,5 @@
 import type { AwsContext, Credentials } from "./aws/clients.js";
-import type { Config } from "./config.js";
+import type { Config } from "./config/parse.js";
 import type { Log } from "./log.js";
 import type { Contribution } from "./outputs/render.js";
 

@@ -1,7 +1,8 @@
 import type { AwsContext } from "./aws/clients.js";
 import { errorCode } from "./aws/errors.js";
 import { type AssumedRole, assumeRole, assumeRoleWithWebIdentity } from "./aws/sts.js";
-import { type Config, VARIABLES } from "./config.js";
+import type { Config } from "./config/parse.js";
+import { VARIABLES } from "./config/variables.js";
 import { callRefusal, jsonLines, webIdentityRefusal } from "./diagnose.js";
 import { amend, isPipeError, type PipeError } from "./errors.js";
 import type { Log } from "./log.js";

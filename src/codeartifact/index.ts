@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { CodeArtifactTool } from "../config.js";
+import type { CodeArtifactTool } from "../config/codeartifact.js";
 import type { Feature, FeatureContext } from "../features.js";
 import type { Contribution } from "../outputs/render.js";
 import { codeArtifactCalls, explainRefusal, type Target } from "./api.js";

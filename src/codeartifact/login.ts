@@ -1,4 +1,4 @@
-import type { CodeArtifactTool } from "../config.js";
+import type { CodeArtifactTool } from "../config/codeartifact.js";
 import type { OutputFile } from "../outputs/files.js";
 import type { EnvEntry } from "../outputs/shell.js";
 

@@ -1,4 +1,4 @@
-import type { CodeArtifactTool } from "../config.js";
+import type { CodeArtifactTool } from "../config/codeartifact.js";
 import type { EnvEntry } from "../outputs/shell.js";
 import { CODEARTIFACT_USER, type ToolLogin } from "./login.js";
 

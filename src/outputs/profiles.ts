@@ -1,5 +1,5 @@
 import type { AssumedRole } from "../aws/sts.js";
-import { type CredentialsMode, RESERVED_PROFILE } from "../config.js";
+import { type CredentialsMode, RESERVED_PROFILE } from "../config/roles.js";
 import { internalError } from "../errors.js";
 import type { OutputFile } from "./files.js";
 import type { EnvEntry } from "./shell.js";

@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { AssumedRole } from "../aws/sts.js";
-import type { Config } from "../config.js";
+import type { Config } from "../config/parse.js";
 import type { OutputFile } from "./files.js";
 import {
   CONFIG_FILE,

@@ -6,7 +6,7 @@ import { mavenLogin, renderMavenSettings } from "../../src/codeartifact/maven.ts
 import { npmLogin, registryKey, renderNpmrc } from "../../src/codeartifact/npm.ts";
 import { nugetLogin } from "../../src/codeartifact/nuget.ts";
 import { indexUrlWithToken, pythonLogin } from "../../src/codeartifact/python.ts";
-import type { CodeArtifactTool } from "../../src/config.ts";
+import type { CodeArtifactTool } from "../../src/config/codeartifact.ts";
 
 const HOST = "acme-111111111111.d.codeartifact.ap-southeast-2.amazonaws.com";
 const NPM = `https://${HOST}/npm/npm-store/`;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { defaultSessionName, parseConfig } from "../../src/config.ts";
+import { parseConfig } from "../../src/config/parse.ts";
+import { defaultSessionName } from "../../src/config/roles.ts";
 import { InputErrors } from "../../src/errors.ts";
 
 const ROLE = "arn:aws:iam::123456789012:role/deploy";

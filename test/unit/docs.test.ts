@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { VARIABLES } from "../../src/config.ts";
+import { VARIABLES } from "../../src/config/variables.ts";
 import { ROOT } from "../support/pipe.ts";
 
 const read = (file: string) => readFileSync(path.join(ROOT, file), "utf8");

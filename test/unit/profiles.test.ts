@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AssumedRole } from "../../src/aws/sts.ts";
-import { parseConfig } from "../../src/config.ts";
+import { parseConfig } from "../../src/config/parse.ts";
 import {
   isProfileRun,
   type ProfileRun,

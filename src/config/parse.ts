@@ -1,0 +1,115 @@
+import { InputErrors } from "../errors.js";
+import { type CodeArtifactConfig, parseCodeArtifact } from "./codeartifact.js";
+import { type EndpointOptions, type Endpoints, parseEndpoints, parseRegion } from "./endpoints.js";
+import { checkIniSafe, resolveOutputDir } from "./outputDir.js";
+import {
+  checkControlCharacters,
+  Problems,
+  parseAccountIds,
+  parseBoolean,
+  parseInteger,
+  read,
+  shown,
+} from "./read.js";
+import { type CredentialsMode, type Profile, parseRoleArn, parseRoles } from "./roles.js";
+import { VARIABLES } from "./variables.js";
+
+/** The entry: env -> Config, every variable checked at once (the concerns beside this file parse their own). */
+
+export interface EcrConfig {
+  registryIds: string[];
+}
+
+export interface Config {
+  roleArn: string;
+  region: string;
+  sessionName: string;
+  durationSeconds: number;
+  sessionPolicy: string | undefined;
+  sessionPolicyArns: string[];
+  allowedAccountIds: string[];
+  profiles: Profile[];
+  chainRoleArn: string | undefined;
+  chainExternalId: string | undefined;
+  mode: CredentialsMode;
+  verify: boolean;
+  maskAccountId: boolean;
+  /** Absolute path. */
+  outputDir: string;
+  /** As the user wrote it, relative to the working directory: used in messages. */
+  outputDirDisplay: string;
+  cloneDir: string | undefined;
+  codeartifact: CodeArtifactConfig | undefined;
+  ecr: EcrConfig | undefined;
+  debug: boolean;
+  maxAttempts: number;
+  /** RETRY_TIME_SCALE: 1 but in the pipe's own tests. */
+  retryTimeScale: number;
+  endpoints: Endpoints;
+  /** AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT. */
+  endpointOptions: EndpointOptions;
+}
+
+function parseEcr(env: NodeJS.ProcessEnv, problems: Problems): EcrConfig | undefined {
+  const ecrLogin = parseBoolean(env, "ecrLogin", problems);
+  const registryIds = parseAccountIds(env, VARIABLES.ecrRegistryIds, problems);
+  if (!ecrLogin && registryIds.length > 0) {
+    problems.add(`${VARIABLES.ecrRegistryIds} is set but ${VARIABLES.ecrLogin} is not true.`);
+  }
+  return ecrLogin ? { registryIds } : undefined;
+}
+
+/** The test knob that shortens the retry policy's times; never documented for users. */
+function parseTimeScale(env: NodeJS.ProcessEnv, problems: Problems): number {
+  const scaleValue = read(env, VARIABLES.retryTimeScale);
+  if (scaleValue === undefined) return 1;
+  const scale = Number(scaleValue);
+  if (!Number.isFinite(scale) || scale <= 0 || scale > 1) {
+    problems.add(
+      `${VARIABLES.retryTimeScale} must be a number above 0 and at most 1, got ${shown(scaleValue)}.`,
+    );
+    return 1;
+  }
+  return scale;
+}
+
+/** Every variable, checked at once; throws InputErrors listing every problem found. */
+export function parseConfig(env: NodeJS.ProcessEnv, cwd: string): Config {
+  const problems = new Problems();
+  checkControlCharacters(env, problems);
+
+  const roleArn = parseRoleArn(env, problems);
+  const region = parseRegion(env, problems);
+  const roles = parseRoles(env, problems);
+  const verify = parseBoolean(env, "verify", problems);
+  const maskAccountId = parseBoolean(env, "maskAccountId", problems);
+  const debug = parseBoolean(env, "debug", problems);
+  const outputDir = resolveOutputDir(env, cwd, problems);
+  const codeartifact = parseCodeArtifact(env, problems);
+  const ecr = parseEcr(env, problems);
+  const maxAttempts = parseInteger(env, "maxAttempts", (n) => n >= 1 && n <= 20, "from 1 to 20", problems);
+  const retryTimeScale = parseTimeScale(env, problems);
+  const { endpoints, endpointOptions } = parseEndpoints(env, problems);
+  if (roles.mode === "web-identity" && (roles.profiles.length > 0 || roles.chainRoleArn !== undefined)) {
+    checkIniSafe(outputDir, problems);
+  }
+
+  if (problems.list.length > 0) throw new InputErrors(problems.list);
+  return {
+    roleArn: roleArn as string,
+    region: region as string,
+    ...roles,
+    verify,
+    maskAccountId,
+    outputDir: outputDir.outputDir,
+    outputDirDisplay: outputDir.display,
+    cloneDir: read(env, VARIABLES.cloneDir),
+    codeartifact,
+    ecr,
+    debug,
+    maxAttempts,
+    retryTimeScale,
+    endpoints,
+    endpointOptions,
+  };
+}
