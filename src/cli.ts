@@ -1,6 +1,6 @@
 import { CLAIMS_USAGE, runClaims } from "./claims.js";
 import { outputDirFrom } from "./config/outputDir.js";
-import { VARIABLES } from "./config/variables.js";
+import { VARIABLES, variablesHelp } from "./config/variables.js";
 import {
   type ErrorKind,
   inputError,
@@ -14,7 +14,9 @@ import { removeOutputFiles } from "./outputs/files.js";
 import { runPipe } from "./pipe.js";
 import { TOKEN_VARIABLE } from "./token.js";
 
-const USAGE = `bitbucket-aws-oidc ${PIPE_VERSION}: short-lived AWS credentials for a Bitbucket Pipelines step through OpenID Connect.
+/** Built when asked for: a pipe run never formats it. */
+const usage =
+  () => `bitbucket-aws-oidc ${PIPE_VERSION}: short-lived AWS credentials for a Bitbucket Pipelines step through OpenID Connect.
 
 Usage:
   bitbucket-aws-oidc                 run the pipe (variables: see README.md)
@@ -22,7 +24,10 @@ Usage:
                                      print the step token's claims and the trust-policy Condition that admits it
   bitbucket-aws-oidc template [flags]
                                      print a CloudFormation template for the AWS side (template --help)
-  bitbucket-aws-oidc [command] --help | --version`;
+  bitbucket-aws-oidc [command] --help | --version
+
+Variables of the pipe ((*) = required; README.md says more):
+${variablesHelp()}`;
 
 const HELP = new Set(["--help", "-h"]);
 const VERSION = new Set(["--version", "-v"]);
@@ -30,7 +35,7 @@ const VERSION = new Set(["--version", "-v"]);
 async function usageOf(command: string): Promise<string> {
   if (command === "claims") return CLAIMS_USAGE;
   if (command === "template") return (await import("./template/index.js")).TEMPLATE_USAGE;
-  return `${USAGE}\n`;
+  return `${usage()}\n`;
 }
 
 /** `--help`/`--version` anywhere in a command's arguments: what people type when a command puzzles them. */

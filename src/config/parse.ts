@@ -43,7 +43,7 @@ export interface Config {
   ecr: EcrConfig | undefined;
   debug: boolean;
   maxAttempts: number;
-  /** RETRY_TIME_SCALE: 1 but in the pipe's own tests. */
+  /** BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: 1 but in the pipe's own tests. */
   retryTimeScale: number;
   endpoints: Endpoints;
   /** AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT. */
@@ -61,12 +61,12 @@ function parseEcr(env: NodeJS.ProcessEnv, problems: Problems): EcrConfig | undef
 
 /** The test knob that shortens the retry policy's times; never documented for users. */
 function parseTimeScale(env: NodeJS.ProcessEnv, problems: Problems): number {
-  const scaleValue = read(env, VARIABLES.retryTimeScale);
+  const scaleValue = read(env, VARIABLES.testTimeScale);
   if (scaleValue === undefined) return 1;
   const scale = Number(scaleValue);
   if (!Number.isFinite(scale) || scale <= 0 || scale > 1) {
     problems.add(
-      `${VARIABLES.retryTimeScale} must be a number above 0 and at most 1, got ${shown(scaleValue)}.`,
+      `${VARIABLES.testTimeScale} must be a number above 0 and at most 1, got ${shown(scaleValue)}.`,
     );
     return 1;
   }

@@ -23,6 +23,8 @@ export interface VariableRow {
   /** As `--help` and the README show it; absent: none (or, for `(*)` rows, required). */
   default?: string;
   required?: boolean;
+  /** For an `alias` row: the pipe variable it is another name of. */
+  aliasOf?: string;
   /** One line for `--help`; the README's row says more. */
   doc: string;
 }
@@ -38,6 +40,7 @@ const ROWS = {
   oidcRoleArn: {
     name: "AWS_OIDC_ROLE_ARN",
     audience: "alias",
+    aliasOf: "AWS_ROLE_ARN",
     parser: "IAM role ARN",
     doc: "Another name of AWS_ROLE_ARN (Atlassian's own AWS pipes use it).",
   },
@@ -51,6 +54,7 @@ const ROWS = {
   defaultRegion: {
     name: "AWS_DEFAULT_REGION",
     audience: "alias",
+    aliasOf: "AWS_REGION",
     parser: "region name",
     doc: "Used when AWS_REGION is not set.",
   },
@@ -199,8 +203,8 @@ const ROWS = {
     default: "5",
     doc: "Attempts per AWS call on transient faults other than throttling.",
   },
-  retryTimeScale: {
-    name: "RETRY_TIME_SCALE",
+  testTimeScale: {
+    name: "BITBUCKET_AWS_OIDC_TEST_TIME_SCALE",
     audience: "test",
     parser: "above 0, at most 1",
     default: "1",

@@ -650,7 +650,7 @@ describe("requests", () => {
       status: 503,
       code: "ServiceUnavailableException",
     });
-    const { result } = await pipe({ CODEARTIFACT_TOOLS: "npm,pip", RETRY_TIME_SCALE: "0.01" });
+    const { result } = await pipe({ CODEARTIFACT_TOOLS: "npm,pip", BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: "0.01" });
     expect(result.status, result.output).toBe(0);
     expect(result.stdout).toMatch(
       /^WARNING: codeartifact:GetRepositoryEndpoint \((npm|pypi)\): ServiceUnavailableException/m,
@@ -665,7 +665,7 @@ describe("requests", () => {
       status: 500,
       times: Number.POSITIVE_INFINITY,
     });
-    const { result } = await pipe({ AWS_MAX_ATTEMPTS: "2", RETRY_TIME_SCALE: "0.01" });
+    const { result } = await pipe({ AWS_MAX_ATTEMPTS: "2", BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: "0.01" });
     expect(result.status, result.output).toBe(4);
     for (const file of CREDENTIAL_FILES) expect(existsSync(path.join(outDir(), file)), file).toBe(false);
   });

@@ -87,7 +87,7 @@ describe("cut messages: no piece survives the 200-character bound", () => {
       cloneDir: clone.dir,
       token,
       endpoint: world.endpoint,
-      variables: { AWS_ROLE_ARN: roleArn, RETRY_TIME_SCALE: "0.01" },
+      variables: { AWS_ROLE_ARN: roleArn, BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: "0.01" },
     });
     const result = await runBuiltPipe(env, clone.dir);
     expect(result.status, result.output).toBe(0);

@@ -101,7 +101,7 @@ describe("proxies", () => {
       AWS_ENDPOINT_URL: undefined,
       HTTPS_PROXY: proxy.url,
       AWS_MAX_ATTEMPTS: "2",
-      RETRY_TIME_SCALE: "0.01",
+      BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: "0.01",
     });
     expect(result.status, result.output).toBe(4);
     expect(lastLine(result.stdout)).toMatch(/ECONNREFUSED/);

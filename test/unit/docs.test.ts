@@ -7,9 +7,10 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { VARIABLES } from "../../src/config/variables.ts";
+import { REGISTRY, rowsFor, VARIABLES, variablesHelp } from "../../src/config/variables.ts";
 import { ROOT } from "../support/pipe.ts";
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const read = (file: string) => readFileSync(path.join(ROOT, file), "utf8");
 
 const PAGES = [
@@ -150,23 +151,10 @@ describe("the README", () => {
   });
 
   /**
-   * The pipe's own variables: what a user sets under the pipe's `variables:`. Not the AWS SDK's
-   * (endpoints, FIPS and dual-stack, attempts), which the pipe honours and docs/network.md lists;
-   * not Bitbucket's (BITBUCKET_*); not the other names of a variable (documented in its row).
+   * The registry (src/config/variables.ts) says who sets each variable: the README's table lists
+   * exactly the `pipe` rows; an `alias` row is named in its variable's row; the AWS SDK's settings
+   * (docs/network.md), Bitbucket's and the tests' knobs are not in the table.
    */
-  const SDK_OR_RUNNER =
-    /^(AWS_ENDPOINT_URL(_\w+)?|AWS_USE_FIPS_ENDPOINT|AWS_USE_DUALSTACK_ENDPOINT|AWS_MAX_ATTEMPTS|HTTPS?_PROXY|NO_PROXY|NODE_\w+)$/;
-  const ALIASES: Record<string, string> = {
-    AWS_OIDC_ROLE_ARN: "AWS_ROLE_ARN",
-    AWS_DEFAULT_REGION: "AWS_REGION",
-  };
-  const registered = Object.entries(VARIABLES as Record<string, string>)
-    // The retry policy's time scale is a test knob (to be renamed to a test-only name), not a
-    // variable for users: excluded by its registry key and by its current name.
-    .filter(([key, name]) => key !== "retryTimeScale" && name !== "RETRY_TIME_SCALE")
-    .map(([, name]) => name)
-    .filter((name) => !name.startsWith("BITBUCKET_") && !SDK_OR_RUNNER.test(name));
-
   const section = readme.slice(
     readme.indexOf("## Variables"),
     readme.indexOf("\n## ", readme.indexOf("## Variables") + 1),
@@ -178,17 +166,32 @@ describe("the README", () => {
     ]),
   );
 
-  it("lists exactly the pipe's own variables, as src/config.ts registers them", () => {
-    const expected = registered.filter((name) => !(name in ALIASES)).sort();
+  it("lists exactly the pipe's own variables, as the registry has them", () => {
+    const expected = rowsFor("pipe").map((row) => row.name);
     expect(expected.length).toBeGreaterThan(15);
-    expect([...rows.keys()].sort()).toEqual(expected);
+    expect([...rows.keys()].sort()).toEqual([...expected].sort());
+    for (const row of [...rowsFor("sdk"), ...rowsFor("bitbucket"), ...rowsFor("test")])
+      expect(rows.has(row.name), row.name).toBe(false);
+  });
+
+  it("gives each variable the registry's default, and none where it has none", () => {
+    for (const row of rowsFor("pipe")) {
+      const text = rows.get(row.name) ?? "";
+      if (row.default === undefined) expect(text, row.name).not.toContain("Default:");
+      else expect(text, row.name).toMatch(new RegExp(`Default: \`?${escapeRegExp(row.default)}\`?`));
+    }
   });
 
   it("names each other name of a variable in that variable's row", () => {
-    for (const [alias, main] of Object.entries(ALIASES)) {
-      expect(registered).toContain(alias);
-      expect(rows.get(main), main).toContain(`\`${alias}\``);
-    }
+    const aliases = rowsFor("alias");
+    expect(aliases.length).toBeGreaterThan(0);
+    for (const alias of aliases)
+      expect(rows.get(alias.aliasOf ?? ""), alias.name).toContain(`\`${alias.name}\``);
+  });
+
+  it("keeps test knobs out of the documentation", () => {
+    for (const row of rowsFor("test"))
+      for (const page of PAGES) expect(read(page), `${page}: ${row.name}`).not.toContain(row.name);
   });
 
   it("marks the required variables (*) and shows every optional one in the YAML Definition", () => {
@@ -196,5 +199,25 @@ describe("the README", () => {
     expect(required).toEqual(["AWS_ROLE_ARN", "AWS_REGION"]);
     const definition = readme.slice(readme.indexOf("## YAML Definition"), readme.indexOf("## Quick start"));
     for (const name of rows.keys()) expect(definition, name).toMatch(new RegExp(`\\b${name}:`));
+  });
+});
+
+describe("the registry", () => {
+  it("has one row per variable, its key's name in VARIABLES", () => {
+    const names = Object.values(REGISTRY).map((row) => row.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const [key, row] of Object.entries(REGISTRY))
+      expect(VARIABLES[key as keyof typeof VARIABLES]).toBe(row.name);
+  });
+
+  it("--help lists exactly the pipe's own variables, required ones marked (*)", () => {
+    const listed = variablesHelp()
+      .split("\n")
+      .map((line) => /^ {2}([A-Z][A-Z0-9_]*)( \(\*\))? /.exec(line));
+    expect(listed.map((m) => m?.[1])).toEqual(rowsFor("pipe").map((row) => row.name));
+    expect(listed.filter((m) => m?.[2] !== undefined).map((m) => m?.[1])).toEqual([
+      "AWS_ROLE_ARN",
+      "AWS_REGION",
+    ]);
   });
 });
