@@ -650,7 +650,10 @@ describe("requests", () => {
       status: 503,
       code: "ServiceUnavailableException",
     });
-    const { result } = await pipe({ CODEARTIFACT_TOOLS: "npm,pip", BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: "0.01" });
+    const { result } = await pipe({
+      CODEARTIFACT_TOOLS: "npm,pip",
+      BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: "0.01",
+    });
     expect(result.status, result.output).toBe(0);
     expect(result.stdout).toMatch(
       /^WARNING: codeartifact:GetRepositoryEndpoint \((npm|pypi)\): ServiceUnavailableException/m,

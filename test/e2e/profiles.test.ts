@@ -326,7 +326,11 @@ unset AWS_PROFILE
   it("names the profile in retries and in a transient give-up (exit 4)", async () => {
     const fault = { action: "AssumeRoleWithWebIdentity", times: 3, code: "ServiceUnavailable" };
     world.fault(fault);
-    const retried = await pipe({ AWS_PROFILES: PROFILES(), AWS_MAX_ATTEMPTS: "2", BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: "0.01" });
+    const retried = await pipe({
+      AWS_PROFILES: PROFILES(),
+      AWS_MAX_ATTEMPTS: "2",
+      BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: "0.01",
+    });
     expect(retried.result.status, retried.result.output).toBe(0);
     expect(retried.result.stdout).toMatch(
       /^WARNING: Profile prod: sts:AssumeRoleWithWebIdentity: ServiceUnavailable/m,
