@@ -10,7 +10,7 @@ import { type Config, parseConfig } from "./config/parse.js";
 import { accountOf, roleArnsOf } from "./config/roles.js";
 import { callRefusal } from "./diagnose.js";
 import { isPipeError, refusedError } from "./errors.js";
-import { featuresFor } from "./features.js";
+import { featuresFor } from "./features/index.js";
 import type { Log } from "./log.js";
 import { checkOutputDir, ownerToGive, removeOutputFiles, writeOutputFiles } from "./outputs/files.js";
 import { excludeFromGit } from "./outputs/gitExclude.js";

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { codeArtifactRefusal, NEEDED_ACTIONS } from "../../src/codeartifact/api.ts";
-import { toolLogins } from "../../src/codeartifact/index.ts";
-import { formatsFor, withSlash } from "../../src/codeartifact/login.ts";
-import { mavenLogin, renderMavenSettings } from "../../src/codeartifact/maven.ts";
-import { npmLogin, registryKey, renderNpmrc } from "../../src/codeartifact/npm.ts";
-import { nugetLogin } from "../../src/codeartifact/nuget.ts";
-import { indexUrlWithToken, pythonLogin } from "../../src/codeartifact/python.ts";
 import type { CodeArtifactTool } from "../../src/config/codeartifact.ts";
+import { codeArtifactRefusal, NEEDED_ACTIONS } from "../../src/features/codeartifact/api.ts";
+import { toolLogins } from "../../src/features/codeartifact/index.ts";
+import { formatsFor, withSlash } from "../../src/features/codeartifact/login.ts";
+import { mavenLogin, renderMavenSettings } from "../../src/features/codeartifact/maven.ts";
+import { npmLogin, registryKey, renderNpmrc } from "../../src/features/codeartifact/npm.ts";
+import { nugetLogin } from "../../src/features/codeartifact/nuget.ts";
+import { indexUrlWithToken, pythonLogin } from "../../src/features/codeartifact/python.ts";
 
 const HOST = "acme-111111111111.d.codeartifact.ap-southeast-2.amazonaws.com";
 const NPM = `https://${HOST}/npm/npm-store/`;

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeAuthorizationToken, dockerConfigJson, registryHosts } from "../../src/ecr.ts";
+import { decodeAuthorizationToken, dockerConfigJson, registryHosts } from "../../src/features/ecr.ts";
 
 const base64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 

@@ -1,7 +1,7 @@
 import path from "node:path";
-import type { CodeArtifactTool } from "../config/codeartifact.js";
-import type { Feature, FeatureContext } from "../features.js";
-import type { Contribution } from "../outputs/render.js";
+import type { CodeArtifactTool } from "../../config/codeartifact.js";
+import type { Contribution } from "../../outputs/render.js";
+import type { Feature, FeatureContext } from "../feature.js";
 import { codeArtifactCalls, explainRefusal, type Target } from "./api.js";
 import { type Format, formatsFor, type ToolLogin } from "./login.js";
 import { mavenLogin } from "./maven.js";

@@ -3,12 +3,12 @@ import {
   GetAuthorizationTokenCommand,
   GetRepositoryEndpointCommand,
 } from "@aws-sdk/client-codeartifact";
-import { isEndpoint, isFutureDate, isTokenShape, unexpectedAnswer } from "../answers.js";
-import { type AwsContext, type Credentials, clientConfig } from "../aws/clients.js";
-import { errorCode } from "../aws/errors.js";
-import { withRetry } from "../aws/retry.js";
-import { callRefusal } from "../diagnose.js";
-import { isPipeError, type PipeError } from "../errors.js";
+import { isEndpoint, isFutureDate, isTokenShape, unexpectedAnswer } from "../../answers.js";
+import { type AwsContext, type Credentials, clientConfig } from "../../aws/clients.js";
+import { errorCode } from "../../aws/errors.js";
+import { withRetry } from "../../aws/retry.js";
+import { callRefusal } from "../../diagnose.js";
+import { isPipeError, type PipeError } from "../../errors.js";
 import { type Format, withSlash } from "./login.js";
 
 const SERVICE = "CodeArtifact";

@@ -4,14 +4,14 @@ import {
   GetAuthorizationTokenCommand,
   type GetAuthorizationTokenCommandOutput,
 } from "@aws-sdk/client-ecr";
-import { isEndpoint, isFutureDate, isTokenShape, unexpectedAnswer } from "./answers.js";
-import { clientConfig } from "./aws/clients.js";
-import { httpStatus } from "./aws/errors.js";
-import { withRetry } from "./aws/retry.js";
-import { callRefusal } from "./diagnose.js";
-import { isPipeError } from "./errors.js";
-import type { Feature, FeatureContext } from "./features.js";
-import type { Contribution } from "./outputs/render.js";
+import { isEndpoint, isFutureDate, isTokenShape, unexpectedAnswer } from "../answers.js";
+import { clientConfig } from "../aws/clients.js";
+import { httpStatus } from "../aws/errors.js";
+import { withRetry } from "../aws/retry.js";
+import { callRefusal } from "../diagnose.js";
+import { isPipeError } from "../errors.js";
+import type { Contribution } from "../outputs/render.js";
+import type { Feature, FeatureContext } from "./feature.js";
 
 /**
  * Docker logged in to Amazon ECR for the rest of the step (ECR_LOGIN): one

@@ -1,6 +1,6 @@
-import type { CodeArtifactTool } from "../config/codeartifact.js";
-import type { OutputFile } from "../outputs/files.js";
-import type { EnvEntry } from "../outputs/shell.js";
+import type { CodeArtifactTool } from "../../config/codeartifact.js";
+import type { OutputFile } from "../../outputs/files.js";
+import type { EnvEntry } from "../../outputs/shell.js";
 
 /** The repository formats CodeArtifact serves, and the tools each one is for. */
 export type Format = "npm" | "pypi" | "maven" | "nuget";

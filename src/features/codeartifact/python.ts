@@ -1,5 +1,5 @@
-import type { CodeArtifactTool } from "../config/codeartifact.js";
-import type { EnvEntry } from "../outputs/shell.js";
+import type { CodeArtifactTool } from "../../config/codeartifact.js";
+import type { EnvEntry } from "../../outputs/shell.js";
 import { CODEARTIFACT_USER, type ToolLogin } from "./login.js";
 
 /**

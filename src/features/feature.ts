@@ -1,7 +1,7 @@
-import type { AwsContext, Credentials } from "./aws/clients.js";
-import type { Config } from "./config/parse.js";
-import type { Log } from "./log.js";
-import type { Contribution } from "./outputs/render.js";
+import type { AwsContext, Credentials } from "../aws/clients.js";
+import type { Config } from "../config/parse.js";
+import type { Log } from "../log.js";
+import type { Contribution } from "../outputs/render.js";
 
 /**
  * What runs after the assume, concurrently with the verification: each optional part of the
@@ -22,13 +22,4 @@ export interface Feature {
   /** For messages: "CodeArtifact", "ECR". */
   name: string;
   run(context: FeatureContext): Promise<Contribution>;
-}
-
-/** The features this configuration turns on, loaded only when asked for (a plain run never evaluates their code). */
-export async function featuresFor(config: Config): Promise<Feature[]> {
-  const features: Array<Promise<Feature>> = [];
-  if (config.codeartifact !== undefined)
-    features.push(import("./codeartifact/index.js").then((m) => m.codeArtifactFeature));
-  if (config.ecr !== undefined) features.push(import("./ecr.js").then((m) => m.ecrFeature));
-  return Promise.all(features);
 }
