@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeClaims, readStepClaims, readStepToken } from "../../src/token.ts";
+import { decodeClaims, readStepClaims, readStepToken } from "../src/token.ts";
 
 const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 const jwt = (claims: Record<string, unknown>) =>

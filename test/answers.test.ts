@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isArn, isEndpoint, isFutureDate, isTokenShape, unexpectedAnswer } from "../../src/answers.ts";
+import { isArn, isEndpoint, isFutureDate, isTokenShape, unexpectedAnswer } from "../src/answers.ts";
 
 describe("answer shapes", () => {
   it("endpoints: https anywhere, plain http only to loopback, nothing hidden in them", () => {

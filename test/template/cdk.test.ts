@@ -5,7 +5,7 @@ import { App, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { CfnInclude } from "aws-cdk-lib/cloudformation-include";
 import { afterAll, describe, expect, it } from "vitest";
-import { runTemplate } from "../src/template/index.js";
+import { runTemplate } from "../../src/template/index.js";
 
 /**
  * A real CloudFormation consumer reads the generated template: CfnInclude parses every resource

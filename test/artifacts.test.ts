@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { artifactGlobs, globMatches } from "../../src/artifacts.ts";
+import { artifactGlobs, globMatches } from "../src/artifacts.ts";
 
 describe("artifact globs", () => {
   it("reads both forms of artifacts: and flow lists", () => {

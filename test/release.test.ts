@@ -11,8 +11,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { dockerfileBase } from "../support/docker.ts";
-import { ROOT } from "../support/pipe.ts";
+import { dockerfileBase } from "./support/docker.ts";
+import { ROOT } from "./support/pipe.ts";
 
 const read = (file: string) => readFileSync(path.join(ROOT, file), "utf8");
 const { version } = JSON.parse(read("package.json")) as { version: string };

@@ -7,8 +7,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { REGISTRY, rowsFor, VARIABLES, variablesHelp } from "../../src/config/variables.ts";
-import { ROOT } from "../support/pipe.ts";
+import { REGISTRY, rowsFor, VARIABLES, variablesHelp } from "../src/config/variables.ts";
+import { ROOT } from "./support/pipe.ts";
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const read = (file: string) => readFileSync(path.join(ROOT, file), "utf8");

@@ -9,7 +9,7 @@ import path from "node:path";
 import { CodeartifactClient, GetAuthorizationTokenCommand } from "@aws-sdk/client-codeartifact";
 import { AssumeRoleWithWebIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { crc32, digest, tgz, wheel, zip } from "./world/archives.ts";
+import { crc32, digest, tgz, wheel, zip } from "./archives.ts";
 import {
   DEFAULT_ACCOUNT,
   DEFAULT_REPOSITORY_UUID,
@@ -18,7 +18,7 @@ import {
   startRegistries,
   startWorld,
   type World,
-} from "./world/index.ts";
+} from "./index.ts";
 
 const REGION = "ap-southeast-2";
 let world: World;
