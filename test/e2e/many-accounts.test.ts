@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { exists } from "../support/output.ts";
 import { makeCloneDir, ROOT, run, runStep, secretPieces, TEST_REPOSITORY } from "../support/pipe.ts";
 import { requireTool } from "../support/tools.ts";
 import { startWorld, type World } from "../world/index.ts";
@@ -86,14 +87,6 @@ const pipe = (variables: Record<string, string | undefined> = {}) =>
 
 const outDir = () => path.join(clone.dir, ".aws-oidc");
 const read = (file: string) => readFileSync(path.join(outDir(), file), "utf8");
-const exists = (file: string) => {
-  try {
-    statSync(path.join(outDir(), file));
-    return true;
-  } catch {
-    return false;
-  }
-};
 const CREDENTIAL_FILES = [
   "env",
   "docker.env",
@@ -225,7 +218,7 @@ unset AWS_PROFILE
   it("web-identity: every CLI and SDK assumes the profile's role by itself from the token file", async (ctx) => {
     const { result } = await pipe({ AWS_PROFILES: PROFILES(), CREDENTIALS_MODE: "web-identity" });
     expect(result.status, result.output).toBe(0);
-    expect(exists("aws-credentials")).toBe(false);
+    expect(exists(path.join(outDir(), "aws-credentials"))).toBe(false);
     expect(read("env")).not.toContain("AWS_SHARED_CREDENTIALS_FILE");
     expect(read("aws-config")).toContain(
       `[profile prod]\nrole_arn = ${prodRole}\nweb_identity_token_file = ${path.join(outDir(), "web-identity-token")}\n`,
@@ -309,7 +302,7 @@ unset AWS_PROFILE
     expect(result.stdout).toContain(`"${REPO}:*"`);
     expect(result.stdout).toContain(`the role ${untrusted} does not exist`);
     expect(result.stdout.trimEnd().split("\n").at(-1)).toMatch(/^✖ .*profile prod's role/);
-    for (const file of CREDENTIAL_FILES) expect(exists(file), file).toBe(false);
+    for (const file of CREDENTIAL_FILES) expect(exists(path.join(outDir(), file)), file).toBe(false);
   });
 
   it("lists every refused role, the first in the order given leading", async () => {
@@ -348,7 +341,7 @@ unset AWS_PROFILE
     expect(result.stdout).toMatch(
       /^ {2}- For profile dev's role arn:aws:iam::111111111111:role\/dev-deploy: sts:AssumeRoleWithWebIdentity failed/m,
     );
-    for (const file of CREDENTIAL_FILES) expect(exists(file), file).toBe(false);
+    for (const file of CREDENTIAL_FILES) expect(exists(path.join(outDir(), file)), file).toBe(false);
   });
 
   it("checks every profile's account against AWS_ALLOWED_ACCOUNT_IDS before any request", async () => {
@@ -395,7 +388,7 @@ describe("AWS_CHAIN_ROLE_ARN", () => {
     expect(env).toContain(`export AWS_ACCESS_KEY_ID='${chained?.accessKeyId}'`);
     expect(env).toContain(`export AWS_SECRET_ACCESS_KEY='${chained?.secretAccessKey}'`);
     expect(env).toContain(`export AWS_ROLE_ARN='${hubRole}'`);
-    expect(exists("aws-config")).toBe(false);
+    expect(exists(path.join(outDir(), "aws-config"))).toBe(false);
     expect(JSON.parse(read("outputs.json"))).toMatchObject({
       accountId: "222222222222",
       roleArn: WORKLOAD,
@@ -429,7 +422,7 @@ describe("AWS_CHAIN_ROLE_ARN", () => {
     expect(result.stdout.trimEnd().split("\n").at(-1)).toMatch(
       new RegExp(`^✖ .*Let ${WORKLOAD_EXT} trust ${hubRole} for sts:AssumeRole`),
     );
-    for (const file of CREDENTIAL_FILES) expect(exists(file), file).toBe(false);
+    for (const file of CREDENTIAL_FILES) expect(exists(path.join(outDir(), file)), file).toBe(false);
     expect(world.requests.map((r) => r.action).slice(-1)).toEqual(["AssumeRole"]);
   });
 

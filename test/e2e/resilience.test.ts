@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { lastLine } from "../support/output.ts";
 import { runStep, secretPieces, TEST_REPOSITORY } from "../support/pipe.ts";
 import { useStepWorld } from "../support/stepWorld.ts";
 import type { World } from "../world/index.ts";
@@ -16,7 +17,6 @@ const FAST = { BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: "0.01" };
 const pipe = (variables: Record<string, string | undefined> = {}, tokenOptions = {}) =>
   runStep(world, clone.dir, { AWS_ROLE_ARN: roleArn, ...FAST, ...variables }, tokenOptions);
 const actions = () => world.requests.map((r) => `${r.action}:${r.status}`);
-const lastLine = (text: string) => text.trimEnd().split("\n").at(-1) ?? "";
 const noFiles = () =>
   ["env", "docker.env", "web-identity-token"].every((f) => !existsSync(path.join(clone.dir, ".aws-oidc", f)));
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lastLine } from "../support/output.ts";
 import { runStep } from "../support/pipe.ts";
 import { startProxy } from "../support/proxy.ts";
 import { useStepWorld } from "../support/stepWorld.ts";
@@ -25,7 +26,6 @@ afterAll(async () => {
   certificates?.remove();
 });
 
-const lastLine = (text: string) => text.trimEnd().split("\n").at(-1) ?? "";
 const pipe = (variables: Record<string, string | undefined>) =>
   runStep(world, clone.dir, { AWS_ROLE_ARN: roleArn, ...variables }).then(({ result }) => result);
 const TRUST_ADVICE = /trust policy|Condition/i;
