@@ -11,7 +11,7 @@ import {
   read,
   shown,
 } from "./read.js";
-import { type CredentialsMode, type Profile, parseRoleArn, parseRoles } from "./roles.js";
+import { parseRoleArn, parseRoles, type Roles } from "./roles.js";
 import { VARIABLES } from "./variables.js";
 
 /** The entry: env -> Config, every variable checked at once (the concerns beside this file parse their own). */
@@ -20,18 +20,10 @@ export interface EcrConfig {
   registryIds: string[];
 }
 
-export interface Config {
+/** The roles' part (session name, duration, policies, accounts, profiles, chain, mode) is `Roles`. */
+export interface Config extends Roles {
   roleArn: string;
   region: string;
-  sessionName: string;
-  durationSeconds: number;
-  sessionPolicy: string | undefined;
-  sessionPolicyArns: string[];
-  allowedAccountIds: string[];
-  profiles: Profile[];
-  chainRoleArn: string | undefined;
-  chainExternalId: string | undefined;
-  mode: CredentialsMode;
   verify: boolean;
   maskAccountId: boolean;
   /** Absolute path. */
