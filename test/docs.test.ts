@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { REGISTRY, rowsFor, VARIABLES, variablesHelp } from "../src/config/variables.ts";
+import { rowsFor } from "../src/config/variables.ts";
 import { ROOT } from "./support/pipe.ts";
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -199,25 +199,5 @@ describe("the README", () => {
     expect(required).toEqual(["AWS_ROLE_ARN", "AWS_REGION"]);
     const definition = readme.slice(readme.indexOf("## YAML Definition"), readme.indexOf("## Quick start"));
     for (const name of rows.keys()) expect(definition, name).toMatch(new RegExp(`\\b${name}:`));
-  });
-});
-
-describe("the registry", () => {
-  it("has one row per variable, its key's name in VARIABLES", () => {
-    const names = Object.values(REGISTRY).map((row) => row.name);
-    expect(new Set(names).size).toBe(names.length);
-    for (const [key, row] of Object.entries(REGISTRY))
-      expect(VARIABLES[key as keyof typeof VARIABLES]).toBe(row.name);
-  });
-
-  it("--help lists exactly the pipe's own variables, required ones marked (*)", () => {
-    const listed = variablesHelp()
-      .split("\n")
-      .map((line) => /^ {2}([A-Z][A-Z0-9_]*)( \(\*\))? /.exec(line));
-    expect(listed.map((m) => m?.[1])).toEqual(rowsFor("pipe").map((row) => row.name));
-    expect(listed.filter((m) => m?.[2] !== undefined).map((m) => m?.[1])).toEqual([
-      "AWS_ROLE_ARN",
-      "AWS_REGION",
-    ]);
   });
 });

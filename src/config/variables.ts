@@ -1,7 +1,7 @@
 /**
  * The registry: every variable the pipe reads, one row each, in the order the README's table
  * lists the pipe's own. `--help` prints the pipe's rows; the README's table is checked against
- * them (test/config/variables.test.ts). The parsing itself is grouped by concern beside this
+ * them (test/config/variables.test.ts, test/docs.test.ts). The parsing itself is grouped by concern beside this
  * file; booleans and whole numbers take their default from their row here.
  */
 
