@@ -1,9 +1,10 @@
 import type { AwsContext } from "./aws/clients.js";
 import { errorCode } from "./aws/errors.js";
-import { type AssumedRole, assumeRole, assumeRoleWithWebIdentity } from "./aws/sts.js";
+import { assumeFromTokenFile } from "./aws/providers.js";
+import { type AssumedRole, assumeRole, assumeWithWebIdentityInput } from "./aws/sts.js";
 import { type Config, VARIABLES } from "./config.js";
 import { callRefusal, jsonLines, webIdentityRefusal } from "./diagnose.js";
-import { amend, isPipeError, type PipeError } from "./errors.js";
+import { amend, internalError, isPipeError, type PipeError } from "./errors.js";
 import type { Log } from "./log.js";
 import type { NamedRole } from "./outputs/profiles.js";
 import type { StepToken } from "./token.js";
@@ -82,6 +83,8 @@ export async function assumeRoles(
   config: Config,
   token: StepToken,
   log: Log,
+  /** The step's token, staged in OUTPUT_DIR: what the SDK's fromTokenFile reads. */
+  tokenFile: string,
 ): Promise<RoleSession> {
   const chainRoleArn = config.chainRoleArn;
   const policies = { policy: config.sessionPolicy, policyArns: config.sessionPolicyArns };
@@ -106,16 +109,31 @@ export async function assumeRoles(
     roleArn: string,
     o: { label: string | undefined; durationSeconds: number; sessionPolicies: boolean },
   ): Promise<AssumedRole> => {
+    // Through the SDK's fromTokenFile on the staged token file, with the role ARN and session name
+    // `env` exports: the assume that proves the trust is the one a later SDK in the step makes.
+    let assumed: AssumedRole | undefined;
     try {
-      return keep(
-        await assumeRoleWithWebIdentity(context, {
+      await assumeFromTokenFile(
+        {
+          tokenFile,
           roleArn,
           sessionName: config.sessionName,
           durationSeconds: o.durationSeconds,
-          token: token.value,
           ...(o.sessionPolicies ? policies : {}),
-        }),
+        },
+        async (input) => {
+          const answer = await assumeWithWebIdentityInput(context, input);
+          assumed = keep({
+            roleArn,
+            sessionName: config.sessionName,
+            assumedRoleArn: answer.assumedRoleArn,
+            credentials: answer.credentials,
+          });
+          return answer.credentials;
+        },
       );
+      if (assumed === undefined) throw internalError(`The SDK's fromTokenFile did not assume ${roleArn}.`);
+      return assumed;
     } catch (error) {
       if (isPipeError(error)) throw o.label === undefined ? error : about(`For ${o.label} ${roleArn}`, error);
       throw webIdentityRefusal(error, token.claims, roleArn, o.label);
