@@ -56,8 +56,8 @@ describe("round trips stay 1 / 2 with the proofs", () => {
       expect(Math.max(...world.requests.slice(2).map((r) => r.at)) - (firstAnswer ?? 0)).toBeLessThan(1000);
       // The profile's verification was signed with the profile's own session.
       const signers = world.requests.slice(2).map((r) => world.sessions.get(r.accessKeyId ?? "")?.roleArn);
-    expect(signers.sort()).toEqual([roleArn, devRole].sort());
-    expect(result.stdout).toMatch(/Verified the profile dev from the files as the SDK reads them/);
+      expect(signers.sort()).toEqual([roleArn, devRole].sort());
+      expect(result.stdout).toMatch(/Verified the profile dev from the files as the SDK reads them/);
       // Nothing staged is left behind.
       expect(
         readdirSync(path.join(clone.dir, ".aws-oidc")).filter((f) =>
