@@ -289,3 +289,41 @@ describe("claims from the token", () => {
     expect(world.requests).toEqual([]);
   });
 });
+
+describe("a refusal never waits for a sibling's backoff (issue 15, item 15)", () => {
+  it("with AWS_PROFILES, a refused main role ends the run while a throttled profile backs off", async () => {
+    const profileRole = world.allowRepository("{aaaaaaaa-0000-4000-8000-000000000001}", { roleName: "dev" });
+    // The profile is throttled for good: left alone, it would back off (1 s, 2 s, 4 s … 20 s) up to 90 s.
+    world.fault({
+      action: "AssumeRoleWithWebIdentity",
+      times: Number.POSITIVE_INFINITY,
+      code: "Throttling",
+      when: (params) => params.RoleArn === profileRole,
+    });
+    // The main role is refused once the profile is well into its backoff.
+    world.fault({
+      action: "AssumeRoleWithWebIdentity",
+      code: "AccessDenied",
+      delayMs: 2_500,
+      when: (params) => params.RoleArn === roleArn,
+    });
+    const started = performance.now();
+    const result = await pipe({ AWS_PROFILES: `dev=${profileRole}` });
+    const elapsed = performance.now() - started;
+    expectContractFailure(result, 3);
+    expect(lastLine(result.stdout)).toMatch(/^✖ /);
+    expect(result.output).not.toMatch(/Also failed|Cancelled/);
+    // Well before the profile's next backoff could have ended (and far before its 90 s deadline).
+    expect(elapsed).toBeLessThan(2_500 + 1_500);
+    const refusedAt = world.requests.find((r) => r.params.RoleArn === roleArn)?.at ?? 0;
+    const lastProfileCall = Math.max(
+      ...world.requests.filter((r) => r.params.RoleArn === profileRole).map((r) => r.at),
+    );
+    // No request after the refusal: the profile's waiting retry never went out.
+    expect(lastProfileCall).toBeLessThan(refusedAt + 2_500);
+    const warningsAfter = result.stdout
+      .split("\n")
+      .slice(result.stdout.split("\n").findIndex((l) => l.startsWith("ERROR")));
+    expect(warningsAfter.filter((l) => l.startsWith("WARNING"))).toEqual([]);
+  }, 120_000);
+});

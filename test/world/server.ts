@@ -65,7 +65,7 @@ export function startAwsServer(o: {
   clock: WorldClock;
 }): Promise<Listening> {
   async function answer(service: Service, call: ApiCall, record: RecordedRequest): Promise<Reply | "drop"> {
-    const fault = o.faults.take(service.name, call.action);
+    const fault = o.faults.take(service.name, call.action, call.params);
     if (fault) await sleep(fault.delayMs);
     if (fault?.kind === "drop") return "drop";
     if (fault?.kind === "malformed") return malformedReply(service.protocol, call.action, call.requestId);
