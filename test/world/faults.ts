@@ -26,7 +26,12 @@ export interface Fault {
    * Hostile mode: answer this instead of AWS (a proxy's page, a redirect, an oversized body): what
    * something between the runner and AWS, or a changed AWS, may send.
    */
-  answer?: { status: number; headers?: Record<string, string>; body: string | Buffer };
+  answer?: {
+    status: number;
+    headers?: Record<string, string>;
+    /** A function is called when the call arrives: the body may quote what the world issued since. */
+    body: string | Buffer | (() => string | Buffer);
+  };
   /** Hostile mode: let the service answer, then change its body (e.g. put a line break in an ARN). */
   rewrite?: (body: string) => string;
   /** Only calls whose parameters pass (e.g. `(p) => p.RoleArn === arn`: one role of several). */

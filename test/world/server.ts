@@ -70,7 +70,12 @@ export function startAwsServer(o: {
     if (fault?.kind === "drop") return "drop";
     if (fault?.kind === "malformed") return malformedReply(service.protocol, call.action, call.requestId);
     if (fault?.kind === "answer") {
-      return { status: fault.answer.status, headers: fault.answer.headers ?? {}, body: fault.answer.body };
+      const body = fault.answer.body;
+      return {
+        status: fault.answer.status,
+        headers: fault.answer.headers ?? {},
+        body: typeof body === "function" ? body() : body,
+      };
     }
     try {
       if (fault?.kind === "error") throw fault.error;
