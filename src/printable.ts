@@ -4,16 +4,13 @@
  * can never start a new log line, forge a `✔`/`✖` line or colour the terminal.
  */
 
-/** C0, DEL, C1, U+2028 and U+2029: what terminals and log viewers act on instead of showing. */
-export const isControlCode = (code: number): boolean =>
-  code <= 0x1f || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029;
-
 const NAMED: Record<number, string> = { 10: "\\n", 13: "\\r", 9: "\\t" };
 
 const escapeCode = (code: number): string =>
   NAMED[code] ??
   (code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`);
 
+/** C0, DEL, C1, U+2028 and U+2029: what terminals and log viewers act on instead of showing. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
