@@ -41,13 +41,16 @@ export function isTokenShape(value: unknown): value is string {
 /**
  * `arn:<partition>:<service>:<region>:<account>:<resource>`: a partition of the SDK's form
  * (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso-b`, `aws-eusc`, …), a service name, a region or
- * nothing, a 12-digit account or nothing, and a resource of printable ASCII without quotes.
+ * nothing, a 12-digit account or nothing, and a resource of the characters IAM allows in role and
+ * session names (`[\w+=,.@-]`), `/` and `:`. The ARNs STS answers (`assumed-role/<role>/<session>`)
+ * carry no role path; anything else (`&`, `#`, `;`: an XML character reference the SDK's reader left
+ * as it was) is not AWS's.
  */
 const ARN =
-  /^arn:aws(?:-[a-z]+)*:[a-z0-9-]{1,64}:(?:[a-z]{2,}(?:-[a-z]+)+-\d{1,2})?:(?:\d{12})?:[\x21-\x7e]{1,2048}$/;
+  /^arn:aws(?:-[a-z]+)*:[a-z0-9-]{1,64}:(?:[a-z]{2,}(?:-[a-z]+)+-\d{1,2})?:(?:\d{12})?:[\w+=,.@/:-]{1,2048}$/;
 
 export function isArn(value: unknown): value is string {
-  return typeof value === "string" && ARN.test(value) && !/["'`]/.test(value);
+  return typeof value === "string" && ARN.test(value);
 }
 
 /** A valid date after `nowMs` (dead credentials are no credentials), and before the year 10000. */

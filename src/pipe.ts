@@ -12,9 +12,16 @@ import { callRefusal } from "./diagnose.js";
 import { isPipeError, refusedError } from "./errors.js";
 import { featuresFor } from "./features/index.js";
 import type { Log } from "./log.js";
-import { checkOutputDir, ownerToGive, removeOutputFiles, writeOutputFiles } from "./outputs/files.js";
+import {
+  checkOutputDir,
+  createStaging,
+  ownerToGive,
+  removeOutputFiles,
+  writeOutputFiles,
+} from "./outputs/files.js";
 import { excludeFromGit } from "./outputs/gitExclude.js";
 import { assembleOutputs, type Contribution, coreContribution, TOKEN_FILE } from "./outputs/render.js";
+import { proveProfiles } from "./proofs.js";
 import { withoutUserinfo } from "./redact.js";
 import { assumeRoles, type RoleSession } from "./session.js";
 import { successLines } from "./summary.js";
@@ -139,14 +146,19 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
     },
     onRetry: (message) => log.warn(`${message}.`),
   };
+  const owner = ownerToGive(config.cloneDir);
+  const staging = createStaging(config.outputDir, owner);
   try {
+    // The SDK's credential providers read the files as they will be (contract: "Files"): the token
+    // first, since the assume itself goes through fromTokenFile.
+    const tokenFile = staging.stage(TOKEN_FILE, token.value);
     // The main role, every profile's role and the chain; `defaults` are the default credentials
     // (the chained role's when chaining): what verification and the features use.
     // The features' code loads while the assume is on the wire.
     const featuresLoaded = featuresFor(config);
     // Awaited below; if the assume fails first, a failed load must not surface as an unhandled rejection.
     featuresLoaded.catch(() => {});
-    const session = await assumeRoles(ctx, config, token, log);
+    const session = await assumeRoles(ctx, config, token, log, tokenFile);
     const defaults = session.defaults;
     checkAssumedAccounts(config, session);
 
@@ -157,9 +169,12 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
     const features = await featuresLoaded;
     // Everything after the assume runs concurrently: one more round trip in all, not one per call.
     // The first failure stops the others: no request and no warning after the ✖ line.
-    const [identity, ...featureContributions] = await allOrCancel(
+    const [identity, , ...featureContributions] = await allOrCancel(
       [
         config.verify ? verify(ctx, defaults) : undefined,
+        config.verify && session.profiles.length > 0
+          ? proveProfiles(ctx, config, session, staging, { tokenFile, token: token.value }, log)
+          : undefined,
         ...features.map((feature) =>
           feature.run({ aws: ctx, config, credentials: defaults.credentials, accountId, log }),
         ),
@@ -185,7 +200,6 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
       }),
       ...featureContributions,
     ];
-    const owner = ownerToGive(config.cloneDir);
     const files = assembleOutputs(contributions);
     writeOutputFiles(config.outputDir, files, owner);
     try {
@@ -218,6 +232,7 @@ export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
     for (const line of info) log.info(line);
     log.success(success);
   } finally {
+    staging.discard();
     transport.destroy();
   }
 }

@@ -4,33 +4,29 @@
  * can never start a new log line, forge a `✔`/`✖` line or colour the terminal.
  */
 
-/** C0, DEL, C1, U+2028 and U+2029: what terminals and log viewers act on instead of showing. */
-export const isControlCode = (code: number): boolean =>
-  code <= 0x1f || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029;
-
 const NAMED: Record<number, string> = { 10: "\\n", 13: "\\r", 9: "\\t" };
 
 const escapeCode = (code: number): string =>
   NAMED[code] ??
   (code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`);
 
+/** C0, DEL, C1, U+2028 and U+2029: what terminals and log viewers act on instead of showing. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+// Regular expressions of one character class: linear, and native speed where a loop in a cold
+// process runs interpreted (measured: the loop was 3.5 ms of a 95 ms run, on every log line).
+
 /** The text on one line, its control characters shown as `\n`, `\x1b`, `\u2028`, … */
 export function escapeControl(text: string): string {
-  let out = "";
-  let from = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (!isControlCode(code)) continue;
-    out += text.slice(from, i) + escapeCode(code);
-    from = i + 1;
-  }
-  return from === 0 ? text : out + text.slice(from);
+  return CONTROL.test(text) ? text.replace(CONTROLS, (char) => escapeCode(char.charCodeAt(0))) : text;
 }
 
 /** Where the first control character is, or -1. */
 export function firstControl(text: string): number {
-  for (let i = 0; i < text.length; i++) if (isControlCode(text.charCodeAt(i))) return i;
-  return -1;
+  return text.search(CONTROL);
 }
 
 export const hasControl = (text: string): boolean => firstControl(text) >= 0;
@@ -41,13 +37,9 @@ export const hasControl = (text: string): boolean => firstControl(text) >= 0;
  */
 export function printableJson(value: unknown, indent?: number): string {
   const json = JSON.stringify(value, null, indent);
-  let out = "";
-  let from = 0;
-  for (let i = 0; i < json.length; i++) {
-    const code = json.charCodeAt(i);
-    if (!isControlCode(code) || code === 0x0a) continue;
-    out += `${json.slice(from, i)}\\u${code.toString(16).padStart(4, "0")}`;
-    from = i + 1;
-  }
-  return from === 0 ? json : out + json.slice(from);
+  return CONTROL.test(json)
+    ? json.replace(CONTROLS, (char) =>
+        char === "\n" ? char : `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+      )
+    : json;
 }

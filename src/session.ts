@@ -1,10 +1,12 @@
 import type { AwsContext } from "./aws/clients.js";
 import { errorCode } from "./aws/errors.js";
-import { type AssumedRole, assumeRole, assumeRoleWithWebIdentity } from "./aws/sts.js";
+import { assumeFromTokenFile } from "./aws/providers.js";
+import { cancelledError } from "./aws/retry.js";
+import { type AssumedRole, assumeRole, assumeWithWebIdentityInput } from "./aws/sts.js";
 import type { Config } from "./config/parse.js";
 import { VARIABLES } from "./config/variables.js";
 import { callRefusal, jsonLines, webIdentityRefusal } from "./diagnose.js";
-import { amend, isPipeError, type PipeError } from "./errors.js";
+import { amend, internalError, isPipeError, type PipeError } from "./errors.js";
 import type { Log } from "./log.js";
 import type { NamedRole } from "./outputs/profiles.js";
 import type { StepToken } from "./token.js";
@@ -79,11 +81,23 @@ function chainRefusal(error: unknown, config: Config, main: AssumedRole, chainRo
 }
 
 export async function assumeRoles(
-  ctx: AwsContext,
+  outer: AwsContext,
   config: Config,
   token: StepToken,
   log: Log,
+  /** The step's token, staged in OUTPUT_DIR: what the SDK's fromTokenFile reads. */
+  tokenFile: string,
 ): Promise<RoleSession> {
+  // The first failure stops every other call's retries: a refusal never waits for a sibling's
+  // backoff, while answers already on their way still arrive (every refused role is listed).
+  const stopRetries = new AbortController();
+  const stopped = cancelledError();
+  const ctx: AwsContext = { ...outer, retry: { ...outer.retry, stopRetrying: stopRetries.signal } };
+  const stopOthers = <T>(call: Promise<T>): Promise<T> =>
+    call.catch((error: unknown) => {
+      if (!stopRetries.signal.aborted) stopRetries.abort(stopped);
+      throw error;
+    });
   const chainRoleArn = config.chainRoleArn;
   const policies = { policy: config.sessionPolicy, policyArns: config.sessionPolicyArns };
   // A chained session lasts an hour at most; the chain's first hop is asked for no longer, since
@@ -107,17 +121,33 @@ export async function assumeRoles(
     roleArn: string,
     o: { label: string | undefined; durationSeconds: number; sessionPolicies: boolean },
   ): Promise<AssumedRole> => {
+    // Through the SDK's fromTokenFile on the staged token file, with the role ARN and session name
+    // `env` exports: the assume that proves the trust is the one a later SDK in the step makes.
+    let assumed: AssumedRole | undefined;
     try {
-      return keep(
-        await assumeRoleWithWebIdentity(context, {
+      await assumeFromTokenFile(
+        {
+          tokenFile,
           roleArn,
           sessionName: config.sessionName,
           durationSeconds: o.durationSeconds,
-          token: token.value,
           ...(o.sessionPolicies ? policies : {}),
-        }),
+        },
+        async (input) => {
+          const answer = await assumeWithWebIdentityInput(context, input);
+          assumed = keep({
+            roleArn,
+            sessionName: config.sessionName,
+            assumedRoleArn: answer.assumedRoleArn,
+            credentials: answer.credentials,
+          });
+          return answer.credentials;
+        },
       );
+      if (assumed === undefined) throw internalError(`The SDK's fromTokenFile did not assume ${roleArn}.`);
+      return assumed;
     } catch (error) {
+      if (error === stopped) throw error;
       if (isPipeError(error)) throw o.label === undefined ? error : about(`For ${o.label} ${roleArn}`, error);
       throw webIdentityRefusal(error, token.claims, roleArn, o.label);
     }
@@ -160,6 +190,7 @@ export async function assumeRoles(
         }),
       );
     } catch (error) {
+      if (error === stopped) throw error;
       if (isPipeError(error)) throw about(`For ${VARIABLES.chainRoleArn} ${chainRoleArn}`, error);
       throw chainRefusal(error, config, main, chainRoleArn);
     }
@@ -179,11 +210,11 @@ export async function assumeRoles(
   // Settle every call before deciding: the failure reported is then always the first in the order
   // given (main, chain, profiles), and the others that failed are listed with it.
   const [first, ...rest] = await Promise.allSettled([
-    mainAndChain(),
-    ...config.profiles.map((p) => profileRole(p.name, p.roleArn)),
+    stopOthers(mainAndChain()),
+    ...config.profiles.map((p) => stopOthers(profileRole(p.name, p.roleArn))),
   ]);
   const failures = [first, ...rest]
-    .filter((r): r is PromiseRejectedResult => r?.status === "rejected")
+    .filter((r): r is PromiseRejectedResult => r?.status === "rejected" && r.reason !== stopped)
     .map((r) => r.reason as unknown);
   const [failure, ...others] = failures;
   if (failure !== undefined) {

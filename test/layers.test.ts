@@ -17,8 +17,8 @@ const SRC = path.join(ROOT, "src");
  * - entry: the compile cache, then the CLI;
  * - cli: command dispatch, error kind -> exit code, the ✔/✖ lines (only it knows exit codes);
  * - commands: the pipe's run (its stages, in order), `claims`, `template`;
- * - stages: what a run does after parsing: the role session, the features (CodeArtifact, ECR),
- *   the success summary; they hand their results to the outputs in the outputs' own vocabulary
+ * - stages: what a run does after parsing: the role session, the proofs of the staged files, the
+ *   features (CodeArtifact, ECR), the success summary; they hand their results to the outputs in the outputs' own vocabulary
  *   (Contribution, OutputFile, EnvEntry, NamedRole);
  * - outputs: the pure renderers and the one writer of credential files: they know no network;
  * - diagnoses: what to fix, from a refusal and the claims (uses the trust conditions and the AWS
@@ -33,7 +33,7 @@ const LAYERS: Array<[layer: string, files: RegExp]> = [
   ["entry", /^index\.ts$/],
   ["cli", /^cli\.ts$/],
   ["commands", /^(pipe\.ts|claims\.ts|template\/.*)$/],
-  ["stages", /^(session\.ts|summary\.ts|features\/.*)$/],
+  ["stages", /^(session\.ts|proofs\.ts|summary\.ts|features\/.*)$/],
   ["outputs", /^outputs\/.*$/],
   ["diagnoses", /^diagnose\.ts$/],
   ["base", /^(config\/.*|token\.ts|trust\.ts|log\.ts|aws\/.*)$/],

@@ -22,6 +22,12 @@ export interface RetrySettings {
    * flight or waiting to retry stops at once, with no further request and no warning.
    */
   cancel?: AbortSignal;
+  /**
+   * Aborted when a sibling call has failed but its caller still wants the answers already on their
+   * way (to list every refusal): no new attempt and no backoff wait, nor its warning, after it; an
+   * attempt on the wire ends on its own. The call then fails with the signal's reason.
+   */
+  stopRetrying?: AbortSignal;
 }
 
 export const THROTTLE_DEADLINE_MS = 90_000;
@@ -35,11 +41,16 @@ export const ATTEMPT_TIMEOUT_MS = 15_000;
 export const backoffDelay = (attempt: number, baseMs: number, capMs: number, random: () => number): number =>
   random() * Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** A timer that an abort clears: a cancelled backoff must not keep the process alive until it ends. */
+const realSleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => clearTimeout(timer), { once: true });
+  });
 
 /** Settles with the sleep, or at once with the signal's reason when it aborts first: a refusal elsewhere never waits for a backoff. */
 function sleepUnless(
-  sleep: (ms: number) => Promise<void>,
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>,
   ms: number,
   signal: AbortSignal | undefined,
 ): Promise<void> {
@@ -48,7 +59,7 @@ function sleepUnless(
   return new Promise<void>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
-    sleep(ms).then(
+    sleep(ms, signal).then(
       () => {
         signal.removeEventListener("abort", onAbort);
         resolve();
@@ -132,8 +143,12 @@ export async function withRetry<T>(
   let skewResent = false;
 
   const cancel = settings.cancel;
+  const stopRetrying = settings.stopRetrying;
+  // What ends a backoff early: the run's cancellation, or a sibling's failure.
+  const wake = cancel && stopRetrying ? AbortSignal.any([cancel, stopRetrying]) : (cancel ?? stopRetrying);
   for (;;) {
     if (cancel?.aborted) throw cancel.reason;
+    if (stopRetrying?.aborted) throw stopRetrying.reason;
     attempts += 1;
     const controller = new AbortController();
     const timer = setTimeout(() => {
@@ -204,8 +219,9 @@ export async function withRetry<T>(
           error,
         );
       }
+      if (stopRetrying?.aborted) throw stopRetrying.reason;
       onRetry(`${what}: ${reason}; attempt ${attempts + 1} in ${(delay / 1000).toFixed(1)} s`);
-      await sleepUnless(sleep, delay, cancel);
+      await sleepUnless(sleep, delay, wake);
     } finally {
       clearTimeout(timer);
     }

@@ -24,15 +24,6 @@ export interface AssumedRole {
   credentials: Credentials;
 }
 
-export interface WebIdentityRequest {
-  roleArn: string;
-  sessionName: string;
-  durationSeconds: number;
-  token: string;
-  policy?: string | undefined;
-  policyArns?: string[] | undefined;
-}
-
 export interface Identity {
   account: string;
   arn: string;
@@ -103,21 +94,6 @@ export async function assumeWithWebIdentityInput(
     assumedRoleArn: checkedArn(answer.AssumedRoleUser?.Arn, "AssumedRoleUser.Arn"),
     credentials: checkedCredentials(ctx, answer.Credentials),
   };
-}
-
-/** sts:AssumeRoleWithWebIdentity for one role with the step's token. */
-export async function assumeRoleWithWebIdentity(
-  ctx: AwsContext,
-  request: WebIdentityRequest,
-): Promise<AssumedRole> {
-  const { assumedRoleArn, credentials } = await assumeWithWebIdentityInput(ctx, {
-    RoleArn: request.roleArn,
-    RoleSessionName: request.sessionName,
-    WebIdentityToken: request.token,
-    DurationSeconds: request.durationSeconds,
-    ...sessionPolicies(request),
-  });
-  return { roleArn: request.roleArn, assumedRoleArn, sessionName: request.sessionName, credentials };
 }
 
 /**

@@ -153,10 +153,11 @@ function ensureDir(dir: string, owner: Owner | undefined): void {
   }
 }
 
-/** One file, atomically: a fresh 0600 temporary file (O_EXCL|O_NOFOLLOW), then rename over the target. */
-function writeAtomic(target: string, content: string, owner: Owner | undefined): void {
-  const existing = lstatOrUndefined(target);
-  if (existing?.isSymbolicLink()) throw unsafe("the file", target);
+/**
+ * A fresh 0600 file (O_EXCL|O_NOFOLLOW) under a TEMP_PREFIX name beside `target`, holding
+ * `content`, owned like the outputs. Returns its path.
+ */
+function writeTemporary(target: string, content: string, owner: Owner | undefined): string {
   const temporary = path.join(
     path.dirname(target),
     `${TEMP_PREFIX}${path.basename(target)}.${process.pid}.${Date.now()}`,
@@ -172,8 +173,7 @@ function writeAtomic(target: string, content: string, owner: Owner | undefined):
     fs.fchmodSync(fd, 0o600);
     if (owner) fs.fchownSync(fd, owner.uid, owner.gid);
     fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(temporary, target);
+    return temporary;
   } catch (error) {
     try {
       if (fd !== undefined) fs.closeSync(fd);
@@ -183,6 +183,46 @@ function writeAtomic(target: string, content: string, owner: Owner | undefined):
     }
     throw writeFailed(target, error);
   }
+}
+
+/** One file, atomically: a temporary file, then rename over the target. */
+function writeAtomic(target: string, content: string, owner: Owner | undefined): void {
+  const existing = lstatOrUndefined(target);
+  if (existing?.isSymbolicLink()) throw unsafe("the file", target);
+  const temporary = writeTemporary(target, content, owner);
+  try {
+    fs.renameSync(temporary, target);
+  } catch (error) {
+    fs.rmSync(temporary, { force: true });
+    throw writeFailed(target, error);
+  }
+}
+
+/**
+ * Files staged for the proofs (contract: "Files"): written under TEMP_PREFIX names in OUTPUT_DIR,
+ * where the AWS SDK's credential providers read them as a later SDK in the step will read the
+ * final ones. They never become outputs themselves: `discard` removes them, and any later run
+ * removes what a killed one left.
+ */
+export interface Staging {
+  /** Writes `content` staged for `name`; returns the staged file's path. */
+  stage(name: OutputFile["name"], content: string): string;
+  discard(): void;
+}
+
+export function createStaging(outputDir: string, owner: Owner | undefined): Staging {
+  const staged: string[] = [];
+  return {
+    stage(name, content) {
+      ensureDir(outputDir, owner);
+      const file = writeTemporary(path.join(outputDir, name), content, owner);
+      staged.push(file);
+      return file;
+    },
+    discard() {
+      for (const file of staged.splice(0)) fs.rmSync(file, { force: true });
+    },
+  };
 }
 
 export function writeOutputFiles(

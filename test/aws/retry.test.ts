@@ -20,6 +20,15 @@ function fakeTime() {
   };
 }
 
+/** The promise's outcome, or a failure if it is still pending after `ms` (real time). */
+const within = <T>(ms: number, promise: Promise<T>): Promise<T> =>
+  Promise.race([
+    promise,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms),
+    ),
+  ]);
+
 describe("classify", () => {
   it("tells throttling, transient faults and refusals apart", () => {
     expect(classify(awsError("Throttling", 400))).toBe("throttle");
@@ -147,6 +156,105 @@ describe("withRetry", () => {
     cancel.abort(reason);
     expect(await failure).toBe(reason);
     expect(calls).toBe(1);
+  });
+
+  it("ends a call sleeping in backoff at once when the run is cancelled: no further request, no warning", async () => {
+    const cancel = new AbortController();
+    let calls = 0;
+    const warnings: string[] = [];
+    let sleeping: () => void = () => {};
+    const asleep = new Promise<void>((resolve) => {
+      sleeping = resolve;
+    });
+    const failure = withRetry(
+      "call",
+      async () => {
+        calls += 1;
+        throw awsError("Throttling", 400);
+      },
+      {
+        maxAttempts: 5,
+        timeScale: 1,
+        notAfterMs: Date.now() + 600_000,
+        random: () => 1,
+        cancel: cancel.signal,
+        // A backoff that never ends by itself: only the cancellation can end this call.
+        sleep: () => {
+          sleeping();
+          return new Promise<void>(() => {});
+        },
+      },
+      (message) => warnings.push(message),
+    ).catch((e: unknown) => e);
+    await asleep;
+    expect([calls, warnings.length]).toEqual([1, 1]);
+    const reason = new Error("another call was refused");
+    cancel.abort(reason);
+    expect(await within(1000, failure)).toBe(reason);
+    expect([calls, warnings.length]).toEqual([1, 1]);
+  });
+
+  it("stopRetrying: no further attempt or backoff after a sibling failed, yet the attempt on the wire still answers", async () => {
+    const stop = new AbortController();
+    const reason = new Error("a sibling failed");
+    let calls = 0;
+    const warnings: string[] = [];
+    let answer: (value: string) => void = () => {};
+    const onTheWire = withRetry(
+      "call",
+      () => {
+        calls += 1;
+        return new Promise<string>((resolve) => {
+          answer = resolve;
+        });
+      },
+      { maxAttempts: 5, timeScale: 1, notAfterMs: Date.now() + 600_000, stopRetrying: stop.signal },
+      (message) => warnings.push(message),
+    );
+    stop.abort(reason);
+    answer("the answer on its way");
+    expect(await within(1000, onTheWire)).toBe("the answer on its way");
+
+    let sleeping: () => void = () => {};
+    const asleep = new Promise<void>((resolve) => {
+      sleeping = resolve;
+    });
+    const stopBackoff = new AbortController();
+    const backingOff = withRetry(
+      "call",
+      async () => {
+        calls += 1;
+        throw awsError("Throttling", 400);
+      },
+      {
+        maxAttempts: 5,
+        timeScale: 1,
+        notAfterMs: Date.now() + 600_000,
+        stopRetrying: stopBackoff.signal,
+        sleep: () => {
+          sleeping();
+          return new Promise<void>(() => {});
+        },
+      },
+      (message) => warnings.push(message),
+    ).catch((e: unknown) => e);
+    await asleep;
+    stopBackoff.abort(reason);
+    expect(await within(1000, backingOff)).toBe(reason);
+    expect([calls, warnings.length]).toEqual([2, 1]);
+
+    const alreadyStopped = await withRetry(
+      "call",
+      async () => {
+        calls += 1;
+        throw awsError("Throttling", 400);
+      },
+      { maxAttempts: 5, timeScale: 1, notAfterMs: Date.now() + 600_000, stopRetrying: stopBackoff.signal },
+      (message) => warnings.push(message),
+    ).catch((e: unknown) => e);
+    // Stopped before it began: no request at all.
+    expect(alreadyStopped).toBe(reason);
+    expect([calls, warnings.length]).toEqual([2, 1]);
   });
 
   it("stops before the token's expiry", async () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AwsContext } from "../../src/aws/clients.ts";
 import { createClock } from "../../src/aws/clock.ts";
 import { classify } from "../../src/aws/errors.ts";
-import { assumeRoleWithWebIdentity, getCallerIdentity } from "../../src/aws/sts.ts";
+import { assumeWithWebIdentityInput, getCallerIdentity } from "../../src/aws/sts.ts";
 import { createTransport, MAX_ANSWER_BYTES } from "../../src/aws/transport.ts";
 import { isPipeError, type PipeError } from "../../src/errors.ts";
 
@@ -76,11 +76,11 @@ async function withContext<T>(run: (ctx: AwsContext) => Promise<T>, env: NodeJS.
 
 const assume = () =>
   withContext((ctx) =>
-    assumeRoleWithWebIdentity(ctx, {
-      roleArn: "arn:aws:iam::111111111111:role/deploy",
-      sessionName: "s",
-      durationSeconds: 900,
-      token: "header.payload.signature",
+    assumeWithWebIdentityInput(ctx, {
+      RoleArn: "arn:aws:iam::111111111111:role/deploy",
+      RoleSessionName: "s",
+      DurationSeconds: 900,
+      WebIdentityToken: "header.payload.signature",
     }),
   );
 const failure = (promise: Promise<unknown>) =>
@@ -191,11 +191,11 @@ describe("STS through the SDK", () => {
       body: "<GetCallerIdentityResponse><GetCallerIdentityResult><Account>111111111111</Account><Arn>arn:aws:sts::111111111111:assumed-role/d/s</Arn><UserId>AROA:s</UserId></GetCallerIdentityResult></GetCallerIdentityResponse>",
     });
     await withContext(async (ctx) => {
-      const role = await assumeRoleWithWebIdentity(ctx, {
-        roleArn: "arn:aws:iam::111111111111:role/d",
-        sessionName: "s",
-        durationSeconds: 900,
-        token: "h.p.s",
+      const role = await assumeWithWebIdentityInput(ctx, {
+        RoleArn: "arn:aws:iam::111111111111:role/d",
+        RoleSessionName: "s",
+        DurationSeconds: 900,
+        WebIdentityToken: "h.p.s",
       });
       expect(ctx.clock.offsetMs()).toBeLessThan(-19 * 60_000);
       await getCallerIdentity(ctx, role.credentials);

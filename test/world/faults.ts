@@ -26,9 +26,16 @@ export interface Fault {
    * Hostile mode: answer this instead of AWS (a proxy's page, a redirect, an oversized body): what
    * something between the runner and AWS, or a changed AWS, may send.
    */
-  answer?: { status: number; headers?: Record<string, string>; body: string | Buffer };
+  answer?: {
+    status: number;
+    headers?: Record<string, string>;
+    /** A function is called when the call arrives: the body may quote what the world issued since. */
+    body: string | Buffer | (() => string | Buffer);
+  };
   /** Hostile mode: let the service answer, then change its body (e.g. put a line break in an ARN). */
   rewrite?: (body: string) => string;
+  /** Only calls whose parameters pass (e.g. `(p) => p.RoleArn === arn`: one role of several). */
+  when?: (params: Record<string, string>) => boolean;
 }
 
 /** The outcome a fault decides; `proceed` means "answer the call normally" (after the delay). */
@@ -116,14 +123,15 @@ export class Faults {
   }
 
   /** The first scripted fault for this call, consumed; undefined when the call goes through. */
-  take(service: ServiceName, action: string): FaultOutcome | undefined {
+  take(service: ServiceName, action: string, params: Record<string, string> = {}): FaultOutcome | undefined {
     const qualified = `${service}:${action}`;
     const index = this.queue.findIndex(
       ({ fault }) =>
-        fault.action === "*" ||
-        fault.action === `${service}:*` ||
-        fault.action === qualified ||
-        (service === "sts" && fault.action === action),
+        (fault.action === "*" ||
+          fault.action === `${service}:*` ||
+          fault.action === qualified ||
+          (service === "sts" && fault.action === action)) &&
+        (fault.when?.(params) ?? true),
     );
     const entry = this.queue[index];
     if (!entry) return undefined;

@@ -65,12 +65,17 @@ export function startAwsServer(o: {
   clock: WorldClock;
 }): Promise<Listening> {
   async function answer(service: Service, call: ApiCall, record: RecordedRequest): Promise<Reply | "drop"> {
-    const fault = o.faults.take(service.name, call.action);
+    const fault = o.faults.take(service.name, call.action, call.params);
     if (fault) await sleep(fault.delayMs);
     if (fault?.kind === "drop") return "drop";
     if (fault?.kind === "malformed") return malformedReply(service.protocol, call.action, call.requestId);
     if (fault?.kind === "answer") {
-      return { status: fault.answer.status, headers: fault.answer.headers ?? {}, body: fault.answer.body };
+      const body = fault.answer.body;
+      return {
+        status: fault.answer.status,
+        headers: fault.answer.headers ?? {},
+        body: typeof body === "function" ? body() : body,
+      };
     }
     try {
       if (fault?.kind === "error") throw fault.error;
