@@ -1,4 +1,5 @@
 import { describeFault, errorCode } from "./aws/errors.js";
+import { VARIABLES } from "./config/variables.js";
 import { type PipeError, refusedError } from "./errors.js";
 import { escapeControl, printableJson } from "./printable.js";
 import type { Claims } from "./token.js";
@@ -143,4 +144,57 @@ export function callRefusal(
   details: string[] = [],
 ): PipeError {
   return refusedError(`AWS refused ${call} ${what}: ${describeFault(error)}`, { details, fix, cause: error });
+}
+
+/** The sts:AssumeRole of AWS_CHAIN_ROLE_ARN, as the run made it. */
+export interface ChainAttempt {
+  chainRoleArn: string;
+  /** Whether AWS_CHAIN_EXTERNAL_ID was sent. */
+  externalId: boolean;
+  /** The role the step's token assumed, whose credentials made the call. */
+  firstRoleArn: string;
+  firstSessionArn: string;
+}
+
+/** A refusal of the chain's sts:AssumeRole: the statement the chained role's trust policy needs. */
+export function chainRefusal(error: unknown, chain: ChainAttempt): PipeError {
+  const { chainRoleArn, firstRoleArn } = chain;
+  const code = errorCode(error);
+  const statement = {
+    Effect: "Allow",
+    Principal: { AWS: firstRoleArn },
+    Action: "sts:AssumeRole",
+    ...(chain.externalId
+      ? { Condition: { StringEquals: { "sts:ExternalId": `<the value of ${VARIABLES.chainExternalId}>` } } }
+      : {}),
+  };
+  if (code === "MalformedPolicyDocument" || code === "PackedPolicyTooLarge") {
+    return callRefusal(
+      "sts:AssumeRole",
+      error,
+      `into ${VARIABLES.chainRoleArn} ${chainRoleArn}`,
+      `Fix ${VARIABLES.sessionPolicy} or use fewer ${VARIABLES.sessionPolicyArns}: session policies apply to the chained role.`,
+    );
+  }
+  const causes = [
+    `the role ${chainRoleArn} does not exist, or the ARN has a typo (AWS answers AccessDenied for both)`,
+    `its trust policy has no statement like the one above: Principal {"AWS": "${firstRoleArn}"} (the first role's ARN), Action sts:AssumeRole`,
+    chain.externalId
+      ? `its trust policy's sts:ExternalId differs from ${VARIABLES.chainExternalId}`
+      : `its trust policy requires sts:ExternalId: set ${VARIABLES.chainExternalId} to the agreed value`,
+    `${firstRoleArn}'s own permissions do not allow sts:AssumeRole on ${chainRoleArn} (required when the roles are in different accounts)`,
+    "a service control policy or permissions boundary denies sts:AssumeRole",
+  ];
+  return callRefusal(
+    "sts:AssumeRole",
+    error,
+    `into ${VARIABLES.chainRoleArn} ${chainRoleArn} with the credentials of ${chain.firstSessionArn}`,
+    `Let ${chainRoleArn} trust ${firstRoleArn} for sts:AssumeRole (the statement above), and allow ${firstRoleArn} to call sts:AssumeRole on it.`,
+    [
+      "The chained role's trust policy must have a statement like:",
+      ...jsonLines(statement),
+      "Likely causes:",
+      ...causes.map((cause) => `  - ${cause}`),
+    ],
+  );
 }
