@@ -8,14 +8,8 @@ import { callRefusal } from "./diagnose.js";
 import { internalError, isPipeError, refusedError } from "./errors.js";
 import type { Log } from "./log.js";
 import { type Staging, TEMP_PREFIX } from "./outputs/files.js";
-import {
-  CONFIG_FILE,
-  CREDENTIALS_FILE,
-  type NamedRole,
-  renderAwsConfig,
-  renderAwsCredentials,
-} from "./outputs/profiles.js";
-import type { RoleSession } from "./session.js";
+import { CONFIG_FILE, CREDENTIALS_FILE, renderAwsConfig, renderAwsCredentials } from "./outputs/profiles.js";
+import type { NamedRole, RoleSession } from "./session.js";
 
 /**
  * The proof of the named profiles (VERIFY with AWS_PROFILES): each profile's credentials as the

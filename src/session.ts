@@ -7,7 +7,6 @@ import { VARIABLES } from "./config/variables.js";
 import { chainRefusal, webIdentityRefusal } from "./diagnose.js";
 import { amend, internalError, isPipeError, type PipeError } from "./errors.js";
 import type { Log } from "./log.js";
-import type { NamedRole } from "./outputs/profiles.js";
 import type { StepToken } from "./token.js";
 
 /**
@@ -20,6 +19,12 @@ import type { StepToken } from "./token.js";
  * hop of a chain goes without: its keys never leave the pipe and only call sts:AssumeRole, which a
  * session policy written for the deployment would otherwise have to allow.
  */
+
+/** One AWS_PROFILES entry, assumed: produced here, read by the proofs and the outputs. */
+export interface NamedRole {
+  name: string;
+  role: AssumedRole;
+}
 
 /** What the assume stage hands on. */
 export interface RoleSession {
