@@ -1,5 +1,4 @@
 import { CLAIMS_USAGE, runClaims } from "./claims.js";
-import { outputDirFrom } from "./config/outputDir.js";
 import { VARIABLES, variablesHelp } from "./config/variables.js";
 import {
   type ErrorKind,
@@ -10,7 +9,6 @@ import {
   REPORT_A_BUG,
 } from "./errors.js";
 import { createLog, type Log } from "./log.js";
-import { removeOutputFiles } from "./outputs/files.js";
 import { runPipe } from "./pipe.js";
 import { TOKEN_VARIABLE } from "./token.js";
 
@@ -165,11 +163,6 @@ export async function main(
         });
     }
   } catch (error) {
-    const kind = report(log, error, debug);
-    if (command === "") {
-      const outputDir = outputDirFrom(env, cwd);
-      if (outputDir !== undefined) removeOutputFiles(outputDir, env[VARIABLES.cloneDir]?.trim() || undefined);
-    }
-    return kind;
+    return report(log, error, debug);
   }
 }

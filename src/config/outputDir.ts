@@ -1,6 +1,6 @@
 import path from "node:path";
 import { hasControl } from "../printable.js";
-import { Problems, read, shown } from "./read.js";
+import { type Problems, read, shown } from "./read.js";
 import { REGISTRY, VARIABLES } from "./variables.js";
 
 /** OUTPUT_DIR: where the files go, and what makes a folder safe to write them in. */
@@ -41,13 +41,6 @@ export function resolveOutputDir(env: NodeJS.ProcessEnv, cwd: string, problems: 
     }
   }
   return { outputDir, display };
-}
-
-/** Only the output folder: what cleanup after an early failure needs, even when other variables are bad. */
-export function outputDirFrom(env: NodeJS.ProcessEnv, cwd: string): string | undefined {
-  const problems = new Problems();
-  const { outputDir } = resolveOutputDir(env, cwd, problems);
-  return problems.list.length === 0 ? outputDir : undefined;
 }
 
 /** Why the SDKs' INI parser could not read `value` back as written (undefined: it can). */

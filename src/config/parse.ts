@@ -65,8 +65,21 @@ function parseTimeScale(env: NodeJS.ProcessEnv, problems: Problems): number {
   return scale;
 }
 
-/** Every variable, checked at once; throws InputErrors listing every problem found. */
-export function parseConfig(env: NodeJS.ProcessEnv, cwd: string): Config {
+/**
+ * Every variable, checked at once: the Config, or every problem found. With problems, the output
+ * folder comes along when OUTPUT_DIR itself is sound: an earlier run's files are removed even when
+ * another variable is bad (contract: "Exit status and messages").
+ */
+export type ParsedConfig =
+  | { config: Config; problems?: undefined }
+  | {
+      config?: undefined;
+      problems: readonly string[];
+      outputDir: string | undefined;
+      cloneDir: string | undefined;
+    };
+
+export function readConfig(env: NodeJS.ProcessEnv, cwd: string): ParsedConfig {
   const problems = new Problems();
   checkControlCharacters(env, problems);
 
@@ -76,7 +89,9 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd: string): Config {
   const verify = parseBoolean(env, "verify", problems);
   const maskAccountId = parseBoolean(env, "maskAccountId", problems);
   const debug = parseBoolean(env, "debug", problems);
+  const before = problems.list.length;
   const outputDir = resolveOutputDir(env, cwd, problems);
+  const outputDirSound = problems.list.length === before;
   const codeartifact = parseCodeArtifact(env, problems);
   const ecr = parseEcr(env, problems);
   const maxAttempts = parseInteger(env, "maxAttempts", (n) => n >= 1 && n <= 20, "from 1 to 20", problems);
@@ -85,23 +100,35 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd: string): Config {
   if (roles.mode === "web-identity" && (roles.profiles.length > 0 || roles.chainRoleArn !== undefined)) {
     checkIniSafe(outputDir, problems);
   }
+  const cloneDir = read(env, VARIABLES.cloneDir);
 
-  if (problems.list.length > 0) throw new InputErrors(problems.list);
+  if (problems.list.length > 0) {
+    return { problems: problems.list, outputDir: outputDirSound ? outputDir.outputDir : undefined, cloneDir };
+  }
   return {
-    roleArn: roleArn as string,
-    region: region as string,
-    ...roles,
-    verify,
-    maskAccountId,
-    outputDir: outputDir.outputDir,
-    outputDirDisplay: outputDir.display,
-    cloneDir: read(env, VARIABLES.cloneDir),
-    codeartifact,
-    ecr,
-    debug,
-    maxAttempts,
-    retryTimeScale,
-    endpoints,
-    endpointOptions,
+    config: {
+      roleArn: roleArn as string,
+      region: region as string,
+      ...roles,
+      verify,
+      maskAccountId,
+      outputDir: outputDir.outputDir,
+      outputDirDisplay: outputDir.display,
+      cloneDir,
+      codeartifact,
+      ecr,
+      debug,
+      maxAttempts,
+      retryTimeScale,
+      endpoints,
+      endpointOptions,
+    },
   };
+}
+
+/** readConfig for callers that only go on with a Config: throws InputErrors listing every problem. */
+export function parseConfig(env: NodeJS.ProcessEnv, cwd: string): Config {
+  const parsed = readConfig(env, cwd);
+  if (parsed.problems !== undefined) throw new InputErrors(parsed.problems);
+  return parsed.config;
 }
