@@ -12,13 +12,8 @@ import { callRefusal } from "./diagnose.js";
 import { InputErrors, isPipeError, refusedError } from "./errors.js";
 import { featuresFor } from "./features/index.js";
 import type { Log } from "./log.js";
-import {
-  checkOutputDir,
-  createStaging,
-  ownerToGive,
-  removeOutputFiles,
-  writeOutputFiles,
-} from "./outputs/files.js";
+import { createStaging, ownerToGive, writeOutputFiles } from "./outputs/files.js";
+import { checkOutputDir, removeOutputFiles } from "./outputs/folder.js";
 import { excludeFromGit } from "./outputs/gitExclude.js";
 import { assembleOutputs, type Contribution, coreContribution, TOKEN_FILE } from "./outputs/render.js";
 import { proveProfiles } from "./proofs.js";

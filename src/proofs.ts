@@ -7,7 +7,8 @@ import { accountOf } from "./config/roles.js";
 import { callRefusal } from "./diagnose.js";
 import { internalError, isPipeError, refusedError } from "./errors.js";
 import type { Log } from "./log.js";
-import { type Staging, TEMP_PREFIX } from "./outputs/files.js";
+import type { Staging } from "./outputs/files.js";
+import { TEMP_PREFIX } from "./outputs/folder.js";
 import { CONFIG_FILE, CREDENTIALS_FILE, renderAwsConfig, renderAwsCredentials } from "./outputs/profiles.js";
 import type { NamedRole, RoleSession } from "./session.js";
 
