@@ -11,7 +11,7 @@ import { runTemplate } from "../../src/template/index.js";
  * A real CloudFormation consumer reads the generated template: CfnInclude parses every resource
  * into the CDK's L1 classes and resolves every Ref, Fn::GetAtt and Fn::Sub reference, refusing
  * a template that names something it does not define. (Measured: it keeps unknown properties as
- * overrides rather than refusing them, so property names are checked by test/template.test.ts.)
+ * overrides rather than refusing them, so property names are checked by test/template/render.test.ts and policies.test.ts.)
  */
 const work = mkdtempSync(path.join(tmpdir(), "cfn-include-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
