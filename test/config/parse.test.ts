@@ -1,20 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config/parse.ts";
-import { defaultSessionName } from "../../src/config/roles.ts";
+import { parseConfig, readConfig } from "../../src/config/parse.ts";
 import { InputErrors } from "../../src/errors.ts";
+import { base, problems, ROLE } from "../support/config.ts";
 
-const ROLE = "arn:aws:iam::123456789012:role/deploy";
-const base = { AWS_ROLE_ARN: ROLE, AWS_REGION: "ap-southeast-2", BITBUCKET_CLONE_DIR: "/build" };
-
-function problems(env: NodeJS.ProcessEnv): string[] {
-  try {
-    parseConfig(env, "/build");
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputErrors);
-    return [...(error as InputErrors).problems];
-  }
-  throw new Error("expected the configuration to be refused");
-}
+/**
+ * The entry of config/ (src/config/parse.ts): every variable at once, the defaults, the rules
+ * across concerns; each concern's own rules are tested beside it (roles, endpoints, outputDir, …).
+ */
 
 describe("parseConfig", () => {
   it("applies the contract's defaults", () => {
@@ -57,14 +49,6 @@ describe("parseConfig", () => {
     }
   });
 
-  it("accepts the aliases and refuses a conflicting pair", () => {
-    const config = parseConfig({ AWS_OIDC_ROLE_ARN: ROLE, AWS_DEFAULT_REGION: "eu-west-1" }, "/w");
-    expect([config.roleArn, config.region]).toEqual([ROLE, "eu-west-1"]);
-    expect(problems({ ...base, AWS_OIDC_ROLE_ARN: "arn:aws:iam::123456789012:role/other" })[0]).toMatch(
-      /AWS_ROLE_ARN and AWS_OIDC_ROLE_ARN/,
-    );
-  });
-
   it("treats empty values as unset (Bitbucket passes undefined variables as empty strings)", () => {
     const config = parseConfig({ ...base, AWS_ROLE_DURATION_SECONDS: "", VERIFY: "  " }, "/build");
     expect([config.durationSeconds, config.verify]).toEqual([3600, true]);
@@ -75,64 +59,6 @@ describe("parseConfig", () => {
     expect(parseConfig({ ...base, VERIFY: "FALSE", MASK_ACCOUNT_ID: "True" }, "/build")).toMatchObject({
       verify: false,
       maskAccountId: true,
-    });
-  });
-
-  it("checks session policies locally", () => {
-    expect(problems({ ...base, AWS_SESSION_POLICY: "{not json" })[0]).toMatch(
-      /^AWS_SESSION_POLICY is not valid JSON/,
-    );
-    expect(problems({ ...base, AWS_SESSION_POLICY: "[]" })[0]).toMatch(
-      /^AWS_SESSION_POLICY must be a JSON policy/,
-    );
-    const big = JSON.stringify({
-      Version: "2012-10-17",
-      Statement: [{ Effect: "Allow", Action: "s3:*", Resource: "x".repeat(2100) }],
-    });
-    expect(problems({ ...base, AWS_SESSION_POLICY: big })[0]).toMatch(/2048/);
-    const arns = Array.from({ length: 11 }, (_, i) => `arn:aws:iam::aws:policy/P${i}`).join(",");
-    expect(problems({ ...base, AWS_SESSION_POLICY_ARNS: arns })[0]).toMatch(
-      /^AWS_SESSION_POLICY_ARNS lists 11/,
-    );
-    const policy = '{ "Version": "2012-10-17", "Statement": [] }';
-    expect(parseConfig({ ...base, AWS_SESSION_POLICY: policy }, "/build").sessionPolicy).toBe(
-      '{"Version":"2012-10-17","Statement":[]}',
-    );
-  });
-
-  it("refuses session policies in web-identity mode", () => {
-    const found = problems({
-      ...base,
-      CREDENTIALS_MODE: "web-identity",
-      AWS_SESSION_POLICY_ARNS: "arn:aws:iam::aws:policy/ReadOnlyAccess",
-    });
-    expect(found[0]).toMatch(/^CREDENTIALS_MODE web-identity cannot carry AWS_SESSION_POLICY/);
-  });
-
-  it("keeps OUTPUT_DIR inside the clone directory", () => {
-    expect(problems({ ...base, OUTPUT_DIR: "../elsewhere" })[0]).toMatch(
-      /^OUTPUT_DIR .* inside BITBUCKET_CLONE_DIR/,
-    );
-    expect(problems({ ...base, OUTPUT_DIR: "/tmp/x" })[0]).toMatch(/^OUTPUT_DIR/);
-    expect(problems({ ...base, OUTPUT_DIR: "." })[0]).toMatch(/^OUTPUT_DIR/);
-    expect(parseConfig({ ...base, OUTPUT_DIR: "sub/creds" }, "/build").outputDir).toBe("/build/sub/creds");
-  });
-
-  it("refuses plain http endpoints except on loopback", () => {
-    expect(problems({ ...base, AWS_ENDPOINT_URL: "http://sts.example.com" })[0]).toMatch(
-      /^AWS_ENDPOINT_URL uses plain http/,
-    );
-    expect(problems({ ...base, AWS_ENDPOINT_URL_STS: "http://10.0.0.1:8080" })[0]).toMatch(
-      /^AWS_ENDPOINT_URL_STS/,
-    );
-    const config = parseConfig(
-      { ...base, AWS_ENDPOINT_URL: "http://127.0.0.1:4566", AWS_ENDPOINT_URL_STS: "http://[::1]:1" },
-      "/build",
-    );
-    expect(config.endpoints).toEqual({
-      sts: "http://[::1]:1",
-      codeartifact: "http://127.0.0.1:4566",
-      ecr: "http://127.0.0.1:4566",
     });
   });
 
@@ -176,38 +102,62 @@ describe("parseConfig", () => {
     });
   });
 
-  it("parses profiles and refuses reserved or repeated names", () => {
-    const config = parseConfig(
-      {
-        ...base,
-        AWS_PROFILES: "dev=arn:aws:iam::111111111111:role/a,\nprod=arn:aws:iam::222222222222:role/b",
-      },
-      "/build",
-    );
-    expect(config.profiles).toEqual([
-      { name: "dev", roleArn: "arn:aws:iam::111111111111:role/a" },
-      { name: "prod", roleArn: "arn:aws:iam::222222222222:role/b" },
-    ]);
-    expect(problems({ ...base, AWS_PROFILES: "default=arn:aws:iam::111111111111:role/a" })[0]).toMatch(
-      /reserved/,
-    );
-    expect(problems({ ...base, AWS_PROFILES: "dev" })[0]).toMatch(/^AWS_PROFILES must be name=roleArn/);
+  it("reads the retry time scale only from the test knob, above 0 and at most 1", () => {
+    expect(parseConfig(base, "/build").retryTimeScale).toBe(1);
+    expect(
+      parseConfig({ ...base, BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: "0.01" }, "/build").retryTimeScale,
+    ).toBe(0.01);
+    expect(parseConfig({ ...base, RETRY_TIME_SCALE: "0.01" }, "/build").retryTimeScale).toBe(1);
+    for (const bad of ["0", "2", "fast"]) {
+      expect(problems({ ...base, BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: bad })[0]).toMatch(
+        /^BITBUCKET_AWS_OIDC_TEST_TIME_SCALE must be a number above 0 and at most 1/,
+      );
+    }
   });
 
-  it("never echoes a long bad value whole", () => {
-    const secretLooking = `${"AKIA".padEnd(60, "X")} !`;
-    const found = problems({ ...base, AWS_ROLE_SESSION_NAME: secretLooking });
-    expect(found[0]).not.toContain(secretLooking);
+  it("ECR: the registry ids only with ECR_LOGIN, each a 12-digit account", () => {
+    expect(parseConfig({ ...base, ECR_LOGIN: "true" }, "/build").ecr).toEqual({ registryIds: [] });
+    expect(
+      parseConfig(
+        { ...base, ECR_LOGIN: "TRUE", ECR_REGISTRY_IDS: "111111111111 222222222222,111111111111" },
+        "/build",
+      ).ecr,
+    ).toEqual({ registryIds: ["111111111111", "222222222222"] });
+    expect(problems({ ...base, ECR_LOGIN: "true", ECR_REGISTRY_IDS: "12" })[0]).toMatch(
+      /^ECR_REGISTRY_IDS must be/,
+    );
   });
 });
 
-describe("defaultSessionName", () => {
-  it("sanitises the slug and cuts to 64 characters", () => {
-    expect(defaultSessionName({ BITBUCKET_REPO_SLUG: "my repo/ü", BITBUCKET_BUILD_NUMBER: "7" })).toBe(
-      "bitbucket-my-repo---7",
-    );
-    const long = defaultSessionName({ BITBUCKET_REPO_SLUG: "x".repeat(100), BITBUCKET_BUILD_NUMBER: "1" });
-    expect(long).toHaveLength(64);
-    expect(long).toMatch(/^[\w+=,.@-]{2,64}$/);
+describe("readConfig", () => {
+  it("gives the Config, or every problem with the output folder when OUTPUT_DIR itself is sound", () => {
+    const good = readConfig({ ...base, OUTPUT_DIR: "creds" }, "/build");
+    expect(good.problems).toBeUndefined();
+    expect(good.config?.outputDir).toBe("/build/creds");
+
+    const bad = readConfig({ ...base, OUTPUT_DIR: "creds", VERIFY: "maybe", AWS_REGION: "" }, "/build");
+    expect(bad).toEqual({
+      problems: [expect.stringMatching(/^AWS_REGION is required/), expect.stringMatching(/^VERIFY must be/)],
+      outputDir: "/build/creds",
+      cloneDir: "/build",
+    });
+  });
+
+  it("gives no output folder when OUTPUT_DIR is the problem, so that nothing is removed there", () => {
+    expect(readConfig({ ...base, OUTPUT_DIR: "../elsewhere" }, "/build")).toMatchObject({
+      outputDir: undefined,
+    });
+    expect(readConfig({ ...base, OUTPUT_DIR: "a\nb" }, "/build")).toMatchObject({ outputDir: undefined });
+    // A folder the SDKs' INI reader cannot take is refused for profile runs only: it is still the folder.
+    expect(
+      readConfig(
+        { ...base, OUTPUT_DIR: "creds ;x", CREDENTIALS_MODE: "web-identity", AWS_PROFILES: `dev=${ROLE}` },
+        "/build",
+      ),
+    ).toMatchObject({ outputDir: "/build/creds ;x" });
+  });
+
+  it("parseConfig throws the same problems as one InputErrors", () => {
+    expect(() => parseConfig({ ...base, VERIFY: "maybe" }, "/build")).toThrow(InputErrors);
   });
 });
