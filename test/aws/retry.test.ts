@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { classify } from "../../src/aws/errors.ts";
 import { backoffDelay, withRetry } from "../../src/aws/retry.ts";
 import { isPipeError } from "../../src/errors.ts";
 
@@ -28,23 +27,6 @@ const within = <T>(ms: number, promise: Promise<T>): Promise<T> =>
       setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms),
     ),
   ]);
-
-describe("classify", () => {
-  it("tells throttling, transient faults and refusals apart", () => {
-    expect(classify(awsError("Throttling", 400))).toBe("throttle");
-    expect(classify(awsError("Whatever", 429))).toBe("throttle");
-    expect(classify(awsError("ServiceUnavailable", 503))).toBe("transient");
-    expect(classify(awsError("InvalidIdentityTokenException", 400, { Code: "IDPCommunicationError" }))).toBe(
-      "transient",
-    );
-    expect(classify(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }))).toBe("transient");
-    expect(classify(awsError("AccessDenied", 403))).toBe("refused");
-    expect(classify(awsError("InvalidIdentityTokenException", 400, { Code: "InvalidIdentityToken" }))).toBe(
-      "refused",
-    );
-    expect(classify(new TypeError("x is undefined"))).toBe("unknown");
-  });
-});
 
 describe("backoffDelay", () => {
   it("is full jitter under a capped exponential", () => {
