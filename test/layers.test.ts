@@ -1,9 +1,10 @@
 /**
  * The shape of src/ (ENGINEERING.md, "The path of one run" and the layout): imports point down
  * and never back up, and no import circle. Every `import`, `import type`, `export … from` and
- * dynamic `import()` between files of src/ counts.
+ * dynamic `import()` between files of src/ counts. Also: no file over 300 lines, and every module
+ * over 60 lines has a unit test named after it (test/ mirrors src/).
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
@@ -130,5 +131,14 @@ describe("files in src/", () => {
       .filter(([, lines]) => lines > 300)
       .map(([file, lines]) => `${file}: ${lines}`);
     expect(long).toEqual([]);
+  });
+
+  it("each over 60 lines has its unit test, named after it: test/<same path>.test.ts", () => {
+    const untested = FILES.filter(
+      (file) =>
+        readFileSync(path.join(SRC, file), "utf8").split("\n").length - 1 > 60 &&
+        !existsSync(path.join(ROOT, "test", file.replace(/\.ts$/, ".test.ts"))),
+    );
+    expect(untested).toEqual([]);
   });
 });
