@@ -198,3 +198,80 @@ export function chainRefusal(error: unknown, chain: ChainAttempt): PipeError {
     ],
   );
 }
+
+/** The partition of a region, for the ARNs a fix names. */
+const partitionOf = (region: string) =>
+  region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
+
+/** The IAM actions a CodeArtifact login needs, as `template --codeartifact read` grants them. */
+export const CODEARTIFACT_ACTIONS = [
+  "codeartifact:GetAuthorizationToken",
+  "codeartifact:GetRepositoryEndpoint",
+  "codeartifact:ReadFromRepository",
+  "sts:GetServiceBearerToken",
+] as const;
+
+/** What to tell a person whose CodeArtifact call was refused: the permissions, resource by resource. */
+export function codeArtifactRefusal(
+  call: string,
+  error: unknown,
+  target: { domain: string; repository: string; owner: string; region: string },
+  accountId: string,
+): PipeError {
+  const code = errorCode(error) ?? "";
+  const arn = `arn:${partitionOf(target.region)}:codeartifact:${target.region}:${target.owner}`;
+  const what = `for the domain ${target.domain} (owner ${target.owner}, ${target.region}), repository ${target.repository}`;
+  const permissions = [
+    "The role's permissions must allow:",
+    `  codeartifact:GetAuthorizationToken  on ${arn}:domain/${target.domain}`,
+    `  codeartifact:GetRepositoryEndpoint  on ${arn}:repository/${target.domain}/${target.repository}`,
+    `  codeartifact:ReadFromRepository     on ${arn}:repository/${target.domain}/${target.repository}`,
+    '  sts:GetServiceBearerToken           on *, with "Condition": {"StringEquals": {"sts:AWSServiceName": "codeartifact.amazonaws.com"}}',
+  ];
+  if (accountId !== "" && target.owner !== accountId) {
+    permissions.push(
+      `The domain belongs to account ${target.owner}, not the role's (${accountId}): its domain policy (and the repository's policy) must also allow the role.`,
+    );
+  }
+  if (/NotFound/i.test(code)) {
+    return callRefusal(
+      call,
+      error,
+      what,
+      `Check CODEARTIFACT_DOMAIN (${target.domain}), CODEARTIFACT_REPOSITORY (${target.repository}) and CODEARTIFACT_DOMAIN_OWNER (${target.owner}) against the CodeArtifact console in ${target.region}: AWS answers not found for a name that does not exist in that account and region.`,
+      permissions,
+    );
+  }
+  return callRefusal(
+    call,
+    error,
+    what,
+    `Give the role ${CODEARTIFACT_ACTIONS.join(", ")} as listed above (the pipe's \`template --codeartifact read\` command does), then run the step again.`,
+    permissions,
+  );
+}
+
+/** A refusal of ecr:GetAuthorizationToken with the default credentials: the permissions ECR needs. */
+export function ecrRefusal(
+  call: string,
+  error: unknown,
+  where: { region: string; accountId: string },
+): PipeError {
+  const { region } = where;
+  const account = where.accountId || "<account>";
+  const repositories = `arn:${partitionOf(region)}:ecr:${region}:${account}:repository/<name>`;
+  return callRefusal(
+    call,
+    error,
+    `with the default credentials (account ${account}, ${region})`,
+    'Allow ecr:GetAuthorizationToken on "Resource": "*" in the role\'s permissions (it cannot be narrowed to a repository), or set ECR_LOGIN: false; then run the step again.',
+    [
+      "The role's permissions must allow:",
+      "  ecr:GetAuthorizationToken on * (the Docker login itself)",
+      `and on the repositories (${repositories}):`,
+      "  pull: ecr:BatchGetImage, ecr:GetDownloadUrlForLayer, ecr:BatchCheckLayerAvailability",
+      "  push: also ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage",
+      "Repositories in other accounts (ECR_REGISTRY_IDS) must also allow the role in their repository policies.",
+    ],
+  );
+}

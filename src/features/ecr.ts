@@ -8,7 +8,7 @@ import { isEndpoint, isFutureDate, isTokenShape, unexpectedAnswer } from "../ans
 import { clientConfig } from "../aws/clients.js";
 import { httpStatus } from "../aws/errors.js";
 import { withRetry } from "../aws/retry.js";
-import { callRefusal } from "../diagnose.js";
+import { ecrRefusal } from "../diagnose.js";
 import { isPipeError } from "../errors.js";
 import type { Contribution } from "../outputs/render.js";
 import type { Feature, FeatureContext } from "./feature.js";
@@ -80,29 +80,6 @@ export function dockerConfigJson(hosts: readonly string[], user: string, passwor
   return `${JSON.stringify({ auths }, null, 2)}\n`;
 }
 
-const partitionOf = (region: string) =>
-  region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
-
-function refusal(error: unknown, context: FeatureContext) {
-  const { region } = context.aws;
-  const account = context.accountId || "<account>";
-  const repositories = `arn:${partitionOf(region)}:ecr:${region}:${account}:repository/<name>`;
-  return callRefusal(
-    CALL,
-    error,
-    `with the default credentials (account ${account}, ${region})`,
-    'Allow ecr:GetAuthorizationToken on "Resource": "*" in the role\'s permissions (it cannot be narrowed to a repository), or set ECR_LOGIN: false; then run the step again.',
-    [
-      "The role's permissions must allow:",
-      "  ecr:GetAuthorizationToken on * (the Docker login itself)",
-      `and on the repositories (${repositories}):`,
-      "  pull: ecr:BatchGetImage, ecr:GetDownloadUrlForLayer, ecr:BatchCheckLayerAvailability",
-      "  push: also ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage",
-      "Repositories in other accounts (ECR_REGISTRY_IDS) must also allow the role in their repository policies.",
-    ],
-  );
-}
-
 async function logIn(context: FeatureContext): Promise<Contribution> {
   const { config, log } = context;
   if (config.ecr === undefined) return { env: [] };
@@ -119,7 +96,7 @@ async function logIn(context: FeatureContext): Promise<Contribution> {
   } catch (error) {
     // Our own errors (gave up on a transient fault) and anything that is not an AWS answer pass through.
     if (isPipeError(error) || httpStatus(error) === undefined) throw error;
-    throw refusal(error, context);
+    throw ecrRefusal(CALL, error, { region: context.aws.region, accountId: context.accountId });
   }
   const data = answer.authorizationData?.[0];
   const token = data?.authorizationToken;

@@ -5,10 +5,9 @@ import {
 } from "@aws-sdk/client-codeartifact";
 import { isEndpoint, isFutureDate, isTokenShape, unexpectedAnswer } from "../../answers.js";
 import { type AwsContext, type Credentials, clientConfig } from "../../aws/clients.js";
-import { errorCode } from "../../aws/errors.js";
 import { withRetry } from "../../aws/retry.js";
-import { callRefusal } from "../../diagnose.js";
-import { isPipeError, type PipeError } from "../../errors.js";
+import { codeArtifactRefusal } from "../../diagnose.js";
+import { isPipeError } from "../../errors.js";
 import { type Format, withSlash } from "./login.js";
 
 const SERVICE = "CodeArtifact";
@@ -26,57 +25,6 @@ export interface Authorization {
   token: string;
   /** As CodeArtifact answered; absent only if it left it out. */
   expiration: Date | undefined;
-}
-
-/** The IAM actions a CodeArtifact login needs, as `template --codeartifact read` grants them. */
-export const NEEDED_ACTIONS = [
-  "codeartifact:GetAuthorizationToken",
-  "codeartifact:GetRepositoryEndpoint",
-  "codeartifact:ReadFromRepository",
-  "sts:GetServiceBearerToken",
-] as const;
-
-const partitionOf = (region: string) =>
-  region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
-
-/** What to tell a person whose CodeArtifact call was refused: the permissions, resource by resource. */
-export function codeArtifactRefusal(
-  call: string,
-  error: unknown,
-  target: Target,
-  accountId: string,
-): PipeError {
-  const code = errorCode(error) ?? "";
-  const arn = `arn:${partitionOf(target.region)}:codeartifact:${target.region}:${target.owner}`;
-  const what = `for the domain ${target.domain} (owner ${target.owner}, ${target.region}), repository ${target.repository}`;
-  const permissions = [
-    "The role's permissions must allow:",
-    `  codeartifact:GetAuthorizationToken  on ${arn}:domain/${target.domain}`,
-    `  codeartifact:GetRepositoryEndpoint  on ${arn}:repository/${target.domain}/${target.repository}`,
-    `  codeartifact:ReadFromRepository     on ${arn}:repository/${target.domain}/${target.repository}`,
-    '  sts:GetServiceBearerToken           on *, with "Condition": {"StringEquals": {"sts:AWSServiceName": "codeartifact.amazonaws.com"}}',
-  ];
-  if (accountId !== "" && target.owner !== accountId) {
-    permissions.push(
-      `The domain belongs to account ${target.owner}, not the role's (${accountId}): its domain policy (and the repository's policy) must also allow the role.`,
-    );
-  }
-  if (/NotFound/i.test(code)) {
-    return callRefusal(
-      call,
-      error,
-      what,
-      `Check CODEARTIFACT_DOMAIN (${target.domain}), CODEARTIFACT_REPOSITORY (${target.repository}) and CODEARTIFACT_DOMAIN_OWNER (${target.owner}) against the CodeArtifact console in ${target.region}: AWS answers not found for a name that does not exist in that account and region.`,
-      permissions,
-    );
-  }
-  return callRefusal(
-    call,
-    error,
-    what,
-    `Give the role ${NEEDED_ACTIONS.join(", ")} as listed above (the pipe's \`template --codeartifact read\` command does), then run the step again.`,
-    permissions,
-  );
 }
 
 /**
