@@ -57,8 +57,6 @@ const endpoint = (format: string) =>
   `${world.codeartifact.registryBase}${DOMAIN}-${DEFAULT_ACCOUNT}/${format}/${REPOSITORY}/`;
 const readOut = (file: string) => readFileSync(path.join(outDir(), file), "utf8");
 const outputs = () => JSON.parse(readOut("outputs.json"));
-const sessionOf = (accessKeyId: string | undefined) =>
-  [...world.sessions.values()].find((s) => s.accessKeyId === accessKeyId);
 
 async function pipe(variables: Record<string, string | undefined> = {}) {
   const started = Date.now();
@@ -584,9 +582,9 @@ describe("requests", () => {
     );
     expect(world.requests).toHaveLength(2 + ca.length);
     expect(ca).toHaveLength(5);
-    for (const r of ca) expect(sessionOf(r.accessKeyId)?.roleArn).toBe(roleArn);
+    for (const r of ca) expect(world.sessions.get(r.accessKeyId ?? "")?.roleArn).toBe(roleArn);
     // CODEARTIFACT_DURATION_SECONDS 0: the token lasts as long as the session.
-    const session = sessionOf(ca[0]?.accessKeyId);
+    const session = world.sessions.get(ca[0]?.accessKeyId ?? "");
     expect(outputs().codeartifact.expiration).toBe(session?.expiration.toISOString());
     expect(Object.keys(outputs().codeartifact.endpoints)).toEqual(ALL_TOOLS.split(","));
     for (const file of ["npmrc", "maven-settings.xml", "nuget.config"]) {

@@ -13,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import type { PipeError } from "../../src/errors.ts";
 import { createStaging, ownerToGive, writeOutputFiles } from "../../src/outputs/files.ts";
 import { TEMP_PREFIX } from "../../src/outputs/folder.ts";
+import { fileMode } from "../support/output.ts";
 import { useTempDir } from "../support/tempDir.ts";
 
 /**
@@ -22,7 +23,6 @@ import { useTempDir } from "../support/tempDir.ts";
  */
 
 const temp = useTempDir("bb-files-");
-const mode = (target: string) => statSync(target).mode & 0o777;
 const thrown = (fn: () => unknown): PipeError => {
   try {
     fn();
@@ -46,8 +46,8 @@ describe("writeOutputFiles", () => {
     expect(readFileSync(path.join(out, "env"), "utf8")).toBe("export A='1'\n");
     expect(readFileSync(path.join(out, "docker/config.json"), "utf8")).toBe("{}\n");
     for (const folder of [path.join(temp(), "build"), out, path.join(out, "docker")])
-      expect(mode(folder)).toBe(0o700);
-    for (const file of ["env", "docker/config.json"]) expect(mode(path.join(out, file))).toBe(0o600);
+      expect(fileMode(folder)).toBe(0o700);
+    for (const file of ["env", "docker/config.json"]) expect(fileMode(path.join(out, file))).toBe(0o600);
     expect(readdirSync(out).sort()).toEqual(["docker", "env"]);
   });
 
@@ -57,8 +57,8 @@ describe("writeOutputFiles", () => {
     writeFileSync(path.join(out, "env"), "old and longer content\n", { mode: 0o644 });
     writeOutputFiles(out, [{ name: "env", content: "new\n" }], undefined);
     expect(readFileSync(path.join(out, "env"), "utf8")).toBe("new\n");
-    expect(mode(path.join(out, "env"))).toBe(0o600);
-    expect(mode(out)).toBe(0o700);
+    expect(fileMode(path.join(out, "env"))).toBe(0o600);
+    expect(fileMode(out)).toBe(0o700);
   });
 
   it("never writes through a symlink at a file or at the folder: exit 2", () => {
@@ -100,8 +100,8 @@ describe("createStaging", () => {
     expect(path.dirname(token)).toBe(out);
     expect(path.basename(token).startsWith(`${TEMP_PREFIX}web-identity-token.`)).toBe(true);
     expect(readFileSync(token, "utf8")).toBe("a.b.c");
-    expect(mode(token)).toBe(0o600);
-    expect(mode(out)).toBe(0o700);
+    expect(fileMode(token)).toBe(0o600);
+    expect(fileMode(out)).toBe(0o700);
     expect(existsSync(path.join(out, "web-identity-token"))).toBe(false);
     staging.discard();
     expect(existsSync(token) || existsSync(config)).toBe(false);

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { piecesIn } from "../support/output.ts";
 import { bitbucketEnv, run, runBuiltPipe, TEST_REPOSITORY } from "../support/pipe.ts";
 import { useStepWorld } from "../support/stepWorld.ts";
 import type { Fault, World } from "../world/index.ts";
@@ -268,22 +269,6 @@ function changedOutside(before: Map<string, string>, after: Map<string, string>)
   for (const [rel, hash] of after) if (before.get(rel) !== hash && !allowed(rel)) changed.push(rel);
   for (const rel of before.keys()) if (!after.has(rel) && !allowed(rel)) changed.push(`${rel} (removed)`);
   return changed;
-}
-
-/** Every 16-character window of each form of `secret` found in `text`. */
-function piecesIn(text: string, secret: string): string[] {
-  const found: string[] = [];
-  for (const form of ["raw", "json", "percent"] as const) {
-    const encoded = encode(secret, form);
-    for (let i = 0; i + PIECE <= encoded.length; i++) {
-      const piece = encoded.slice(i, i + PIECE);
-      if (text.includes(piece)) {
-        found.push(piece);
-        break;
-      }
-    }
-  }
-  return found;
 }
 
 describe("property (a): any answer, shaped or not", () => {
