@@ -53,8 +53,9 @@ COPY pipe.yml /opt/bitbucket-aws-oidc/
 COPY dist/ /opt/bitbucket-aws-oidc/dist/
 
 # Node's compile cache, made now from the code the pipe runs, so that each step starts from
-# V8's cached bytecode instead of parsing and compiling the bundle again. `--version` loads the
-# whole command, which src/index.ts compiles eagerly while the cache is on: every function goes in.
+# V8's cached bytecode instead of parsing and compiling the bundle again. `--version` loads every
+# module a run loads before its first request (what V8 compiles then goes in; the functions a run
+# compiles later are compiled then: measured, a cache filled by a whole run is no faster).
 # It is keyed by Node's version and the files' contents: a new base or a new dist/ simply makes a
 # new one here. Read-only at run time is fine (a non-root user just doesn't update it).
 ENV NODE_COMPILE_CACHE=/opt/bitbucket-aws-oidc/compile-cache

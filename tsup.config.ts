@@ -53,11 +53,14 @@ export const credentialsTreatedAsExpired = () => false;`,
   constructor() { throw new Error("bitbucket-aws-oidc passes pino its own stream; sonic-boom is not bundled"); }
 };`,
 };
-const standIns: Plugin = {
+/** The SDK's default credential chain only: what the benchmark's SDK floor may leave out too (it never reaches it). */
+export const DEFAULT_CHAIN_STAND_IN = ["@aws-sdk/credential-provider-node"];
+
+const standInsFor = (names: readonly string[]): Plugin => ({
   name: "stand-ins",
   setup(build) {
-    const names = Object.keys(STAND_INS).map((name) => name.replace(/[/.]/g, "\\$&"));
-    build.onResolve({ filter: new RegExp(`^(${names.join("|")})$`) }, (args) => ({
+    const escaped = names.map((name) => name.replace(/[/.]/g, "\\$&"));
+    build.onResolve({ filter: new RegExp(`^(${escaped.join("|")})$`) }, (args) => ({
       path: args.path,
       namespace: "stand-in",
     }));
@@ -66,37 +69,52 @@ const standIns: Plugin = {
       loader: "js",
     }));
   },
-};
-
-// One self-contained ESM bundle: the image and `npx` run dist/index.js with no node_modules.
-export default defineConfig({
-  entry: { index: "src/index.ts" },
-  format: ["esm"],
-  platform: "node",
-  target: "node20",
-  outDir: "dist",
-  clean: true,
-  bundle: true,
-  noExternal: [/.*/],
-  // `template`, CodeArtifact and ECR are loaded on demand, so a plain pipe run never evaluates their code.
-  splitting: true,
-  minify: true,
-  sourcemap: false,
-  define: { PIPE_VERSION: JSON.stringify(version) },
-  // dist/ is all the pipe needs: its own package.json marks the chunks as ES modules, so Node
-  // neither guesses nor parses them twice, wherever dist/ is copied.
-  async onSuccess() {
-    writeFileSync("dist/package.json", `${JSON.stringify({ type: "module" })}\n`);
-  },
-  // tsup would otherwise strip `node:` and mark those imports external, as plain ESM imports.
-  removeNodeProtocol: false,
-  // The SDK's ES module builds: they tree-shake (no HTTP/2 handler, no unused commands), where the
-  // CommonJS builds esbuild would take by default for Node do not.
-  esbuildOptions(options) {
-    options.mainFields = ["module", "main"];
-  },
-  esbuildPlugins: [standIns, builtinsViaRequire],
-  banner: {
-    js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const __nodeRequire = __createRequire(import.meta.url); const require = __nodeRequire;",
-  },
 });
+
+/**
+ * How a command is bundled: one self-contained ESM bundle split into chunks, minified, Node
+ * builtins required lazily, the SDK's ES module builds. The pipe and the benchmark's SDK floor are
+ * built by this same function, so that their comparison measures the code, not the build.
+ */
+export function bundleOptions(o: {
+  entry: Record<string, string>;
+  outDir: string;
+  standIns: readonly string[];
+}): Options {
+  return {
+    entry: o.entry,
+    format: ["esm"],
+    platform: "node",
+    target: "node20",
+    outDir: o.outDir,
+    clean: true,
+    bundle: true,
+    noExternal: [/.*/],
+    splitting: true,
+    minify: true,
+    sourcemap: false,
+    define: { PIPE_VERSION: JSON.stringify(version) },
+    async onSuccess() {
+      // Its own package.json marks the chunks as ES modules, so Node neither guesses nor parses
+      // them twice, wherever the folder is copied.
+      writeFileSync(`${o.outDir}/package.json`, `${JSON.stringify({ type: "module" })}\n`);
+    },
+    // tsup would otherwise strip `node:` and mark those imports external, as plain ESM imports.
+    removeNodeProtocol: false,
+    // The SDK's ES module builds: they tree-shake (no HTTP/2 handler, no unused commands), where the
+    // CommonJS builds esbuild would take by default for Node do not.
+    esbuildOptions(options) {
+      options.mainFields = ["module", "main"];
+    },
+    esbuildPlugins: [standInsFor(o.standIns), builtinsViaRequire],
+    banner: {
+      js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const __nodeRequire = __createRequire(import.meta.url); const require = __nodeRequire;",
+    },
+  };
+}
+
+// The image and `npx` run dist/index.js with no node_modules. `template`, CodeArtifact and ECR are
+// loaded on demand, so a plain pipe run never evaluates their code.
+export default defineConfig(
+  bundleOptions({ entry: { index: "src/index.ts" }, outDir: "dist", standIns: Object.keys(STAND_INS) }),
+);

@@ -89,6 +89,18 @@ export const httpStatus = (error: unknown): number | undefined =>
 export const clockSkewCorrected = (error: unknown): boolean =>
   (error as AwsLikeError | undefined)?.$metadata?.clockSkewCorrected === true;
 
+/**
+ * A successful answer the SDK could not read: cut short on the way, or mangled by something in
+ * between. Its parser's message quotes the answer, and a successful answer carries credentials
+ * the pipe never got to know (so could not redact): the message is never printed.
+ */
+function isUnreadableAnswer(error: unknown): boolean {
+  const e = (error ?? {}) as AwsLikeError;
+  const status = httpStatus(error);
+  if (status !== undefined && status < 300) return /deserializ|parse|xml|json|timestamp/i.test(`${e.message}`);
+  return status === undefined && /deserializ/i.test(`${e.message}`);
+}
+
 /** What kind of fault an error from an AWS call is, from its AWS code, HTTP status or socket error. */
 export function classify(error: unknown): FaultClass {
   const e = (error ?? {}) as AwsLikeError;
@@ -99,10 +111,7 @@ export function classify(error: unknown): FaultClass {
   if (status !== undefined && status >= 500) return "transient";
   const sysCode = e.code ?? (e.cause as AwsLikeError | undefined)?.code;
   if (sysCode !== undefined && NETWORK_CODES.has(sysCode)) return "transient";
-  // A 2xx answer the SDK could not parse: cut short on the way, or mangled by something in between.
-  if (status !== undefined && status < 300 && /deserializ|parse|xml|json/i.test(`${e.message}`))
-    return "transient";
-  if (status === undefined && /deserializ/i.test(`${e.message}`)) return "transient";
+  if (isUnreadableAnswer(error)) return "transient";
   if (status !== undefined && status >= 400) return "refused";
   return "unknown";
 }
@@ -111,6 +120,8 @@ export function classify(error: unknown): FaultClass {
 export const describeFault = (error: unknown): string => {
   const code = errorCode(error) ?? "Error";
   const status = httpStatus(error);
+  if (isUnreadableAnswer(error))
+    return `${code}${status ? ` (HTTP ${status})` : ""}: an answer that could not be read (not shown: it may hold credentials)`;
   // Bounded (a parser's message can carry the whole broken answer), never inside a token-like run:
   // the log removes secrets whole or by 16-character pieces, not a stub the cut left behind.
   const message = boundedText((error as AwsLikeError | undefined)?.message ?? "", 200);

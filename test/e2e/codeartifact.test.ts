@@ -172,15 +172,23 @@ describe("npm, pnpm and yarn", () => {
       `@acme:registry=${endpoint("npm")}\n//${host}/ca/${DOMAIN}-${DEFAULT_ACCOUNT}/npm/${REPOSITORY}/:_authToken=${token}\n`,
     );
     const app = project({ "package.json": PACKAGE_JSON });
+    // npm's own default registry, as npm reports it without the pipe's settings (not written here).
+    const ownDefault = await run("npm", ["config", "get", "registry"], {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: app, NPM_CONFIG_USERCONFIG: "/nonexistent" },
+      cwd: app,
+    });
+    expect(ownDefault.stdout.trim()).toMatch(/^https:\/\//);
     const npm = await client(
       app,
       `npm install @acme/hello && node -p "require('@acme/hello')" && npm config get registry`,
     );
     expect(npm.status, npm.output).toBe(0);
+    // The scope goes to CodeArtifact; every other package still to npm's default registry.
     expect(npm.stdout.trim().split("\n").slice(-2)).toEqual([
       PACKAGES.npmScoped.says,
-      "https://registry.npmjs.org/",
+      ownDefault.stdout.trim(),
     ]);
+    expect(ownDefault.stdout).not.toContain(host);
     expect(seen("npm").filter(([p]) => p !== "npm")).toEqual([
       ["@acme/hello", "bearer", 200],
       ["@acme/hello/-/hello-1.0.0.tgz", "bearer", 200],

@@ -1,0 +1,31 @@
+/**
+ * The SDK floor: the least an SDK-based pipe can do. The two STS calls with @aws-sdk/client-sts
+ * (the unsigned assume with the step's token, then GetCallerIdentity with its keys) and one 0600
+ * file with the keys. Region and endpoint come from the environment, as the SDK reads them.
+ * Bundled by bundleOptions (tsup.config.ts), the pipe's own build, with no stand-in but the
+ * default credential chain, which neither call reaches.
+ */
+import { writeFileSync } from "node:fs";
+import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+
+const env = process.env;
+const assumed = await new STSClient({ maxAttempts: 1 }).send(
+  new AssumeRoleWithWebIdentityCommand({
+    RoleArn: env.AWS_ROLE_ARN,
+    RoleSessionName: "sdk-floor",
+    WebIdentityToken: env.BITBUCKET_STEP_OIDC_TOKEN,
+  }),
+);
+const keys = assumed.Credentials;
+if (!keys?.AccessKeyId || !keys.SecretAccessKey || !keys.SessionToken) throw new Error("no credentials");
+const credentials = {
+  accessKeyId: keys.AccessKeyId,
+  secretAccessKey: keys.SecretAccessKey,
+  sessionToken: keys.SessionToken,
+};
+await new STSClient({ maxAttempts: 1, credentials }).send(new GetCallerIdentityCommand({}));
+writeFileSync(
+  env.SDK_FLOOR_OUTPUT ?? "sdk-floor.env",
+  `export AWS_ACCESS_KEY_ID='${credentials.accessKeyId}'\nexport AWS_SECRET_ACCESS_KEY='${credentials.secretAccessKey}'\nexport AWS_SESSION_TOKEN='${credentials.sessionToken}'\n`,
+  { mode: 0o600 },
+);
