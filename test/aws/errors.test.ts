@@ -84,6 +84,16 @@ describe("describeFault", () => {
     const long = describeFault(awsError("InternalFailure", 500, { message: "x ".repeat(500) }));
     expect(long.length).toBeLessThan(260);
   });
+
+  it("an answer the SDK could not read is described, never quoted: it may hold credentials", () => {
+    const unreadable = Object.assign(new TypeError("Invalid RFC3339 timestamp format SECRETKEY0123456789"), {
+      $metadata: { httpStatusCode: 200 },
+    });
+    expect(describeFault(unreadable)).toBe(
+      "TypeError (HTTP 200): an answer that could not be read (not shown: it may hold credentials)",
+    );
+    expect(classify(unreadable)).toBe("transient");
+  });
 });
 
 describe("set-up failures", () => {
