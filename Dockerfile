@@ -7,7 +7,7 @@
 #                --build-arg REVISION="$(git rev-parse HEAD)" -t bitbucket-aws-oidc:dev .
 #
 # The published name (bbawsoidc/bitbucket-aws-oidc on Docker Hub) is pipe.yml's `image:`; the labels
-# below name the same namespace and repository (test/unit/release.test.ts keeps them in step).
+# below name the same namespace and repository (test/release.test.ts keeps them in step).
 #
 # Base: Google's distroless Node.js 24 on Debian 12, chosen over node:24-bookworm-slim and
 # node:24-alpine:

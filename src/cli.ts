@@ -1,5 +1,5 @@
 import { CLAIMS_USAGE, runClaims } from "./claims.js";
-import { outputDirFrom, VARIABLES } from "./config.js";
+import { VARIABLES, variablesHelp } from "./config/variables.js";
 import {
   type ErrorKind,
   inputError,
@@ -9,11 +9,12 @@ import {
   REPORT_A_BUG,
 } from "./errors.js";
 import { createLog, type Log } from "./log.js";
-import { removeOutputFiles } from "./outputs/files.js";
 import { runPipe } from "./pipe.js";
 import { TOKEN_VARIABLE } from "./token.js";
 
-const USAGE = `bitbucket-aws-oidc ${PIPE_VERSION}: short-lived AWS credentials for a Bitbucket Pipelines step through OpenID Connect.
+/** Built when asked for: a pipe run never formats it. */
+const usage =
+  () => `bitbucket-aws-oidc ${PIPE_VERSION}: short-lived AWS credentials for a Bitbucket Pipelines step through OpenID Connect.
 
 Usage:
   bitbucket-aws-oidc                 run the pipe (variables: see README.md)
@@ -21,7 +22,10 @@ Usage:
                                      print the step token's claims and the trust-policy Condition that admits it
   bitbucket-aws-oidc template [flags]
                                      print a CloudFormation template for the AWS side (template --help)
-  bitbucket-aws-oidc [command] --help | --version`;
+  bitbucket-aws-oidc [command] --help | --version
+
+Variables of the pipe ((*) = required; README.md says more):
+${variablesHelp()}`;
 
 const HELP = new Set(["--help", "-h"]);
 const VERSION = new Set(["--version", "-v"]);
@@ -29,7 +33,7 @@ const VERSION = new Set(["--version", "-v"]);
 async function usageOf(command: string): Promise<string> {
   if (command === "claims") return CLAIMS_USAGE;
   if (command === "template") return (await import("./template/index.js")).TEMPLATE_USAGE;
-  return `${USAGE}\n`;
+  return `${usage()}\n`;
 }
 
 /** `--help`/`--version` anywhere in a command's arguments: what people type when a command puzzles them. */
@@ -159,11 +163,6 @@ export async function main(
         });
     }
   } catch (error) {
-    const kind = report(log, error, debug);
-    if (command === "") {
-      const outputDir = outputDirFrom(env, cwd);
-      if (outputDir !== undefined) removeOutputFiles(outputDir, env[VARIABLES.cloneDir]?.trim() || undefined);
-    }
-    return kind;
+    return report(log, error, debug);
   }
 }

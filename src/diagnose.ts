@@ -1,4 +1,5 @@
 import { describeFault, errorCode } from "./aws/errors.js";
+import { VARIABLES } from "./config/variables.js";
 import { type PipeError, refusedError } from "./errors.js";
 import { escapeControl, printableJson } from "./printable.js";
 import type { Claims } from "./token.js";
@@ -143,4 +144,134 @@ export function callRefusal(
   details: string[] = [],
 ): PipeError {
   return refusedError(`AWS refused ${call} ${what}: ${describeFault(error)}`, { details, fix, cause: error });
+}
+
+/** The sts:AssumeRole of AWS_CHAIN_ROLE_ARN, as the run made it. */
+export interface ChainAttempt {
+  chainRoleArn: string;
+  /** Whether AWS_CHAIN_EXTERNAL_ID was sent. */
+  externalId: boolean;
+  /** The role the step's token assumed, whose credentials made the call. */
+  firstRoleArn: string;
+  firstSessionArn: string;
+}
+
+/** A refusal of the chain's sts:AssumeRole: the statement the chained role's trust policy needs. */
+export function chainRefusal(error: unknown, chain: ChainAttempt): PipeError {
+  const { chainRoleArn, firstRoleArn } = chain;
+  const code = errorCode(error);
+  const statement = {
+    Effect: "Allow",
+    Principal: { AWS: firstRoleArn },
+    Action: "sts:AssumeRole",
+    ...(chain.externalId
+      ? { Condition: { StringEquals: { "sts:ExternalId": `<the value of ${VARIABLES.chainExternalId}>` } } }
+      : {}),
+  };
+  if (code === "MalformedPolicyDocument" || code === "PackedPolicyTooLarge") {
+    return callRefusal(
+      "sts:AssumeRole",
+      error,
+      `into ${VARIABLES.chainRoleArn} ${chainRoleArn}`,
+      `Fix ${VARIABLES.sessionPolicy} or use fewer ${VARIABLES.sessionPolicyArns}: session policies apply to the chained role.`,
+    );
+  }
+  const causes = [
+    `the role ${chainRoleArn} does not exist, or the ARN has a typo (AWS answers AccessDenied for both)`,
+    `its trust policy has no statement like the one above: Principal {"AWS": "${firstRoleArn}"} (the first role's ARN), Action sts:AssumeRole`,
+    chain.externalId
+      ? `its trust policy's sts:ExternalId differs from ${VARIABLES.chainExternalId}`
+      : `its trust policy requires sts:ExternalId: set ${VARIABLES.chainExternalId} to the agreed value`,
+    `${firstRoleArn}'s own permissions do not allow sts:AssumeRole on ${chainRoleArn} (required when the roles are in different accounts)`,
+    "a service control policy or permissions boundary denies sts:AssumeRole",
+  ];
+  return callRefusal(
+    "sts:AssumeRole",
+    error,
+    `into ${VARIABLES.chainRoleArn} ${chainRoleArn} with the credentials of ${chain.firstSessionArn}`,
+    `Let ${chainRoleArn} trust ${firstRoleArn} for sts:AssumeRole (the statement above), and allow ${firstRoleArn} to call sts:AssumeRole on it.`,
+    [
+      "The chained role's trust policy must have a statement like:",
+      ...jsonLines(statement),
+      "Likely causes:",
+      ...causes.map((cause) => `  - ${cause}`),
+    ],
+  );
+}
+
+/** The partition of a region, for the ARNs a fix names. */
+const partitionOf = (region: string) =>
+  region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
+
+/** The IAM actions a CodeArtifact login needs, as `template --codeartifact read` grants them. */
+export const CODEARTIFACT_ACTIONS = [
+  "codeartifact:GetAuthorizationToken",
+  "codeartifact:GetRepositoryEndpoint",
+  "codeartifact:ReadFromRepository",
+  "sts:GetServiceBearerToken",
+] as const;
+
+/** What to tell a person whose CodeArtifact call was refused: the permissions, resource by resource. */
+export function codeArtifactRefusal(
+  call: string,
+  error: unknown,
+  target: { domain: string; repository: string; owner: string; region: string },
+  accountId: string,
+): PipeError {
+  const code = errorCode(error) ?? "";
+  const arn = `arn:${partitionOf(target.region)}:codeartifact:${target.region}:${target.owner}`;
+  const what = `for the domain ${target.domain} (owner ${target.owner}, ${target.region}), repository ${target.repository}`;
+  const permissions = [
+    "The role's permissions must allow:",
+    `  codeartifact:GetAuthorizationToken  on ${arn}:domain/${target.domain}`,
+    `  codeartifact:GetRepositoryEndpoint  on ${arn}:repository/${target.domain}/${target.repository}`,
+    `  codeartifact:ReadFromRepository     on ${arn}:repository/${target.domain}/${target.repository}`,
+    '  sts:GetServiceBearerToken           on *, with "Condition": {"StringEquals": {"sts:AWSServiceName": "codeartifact.amazonaws.com"}}',
+  ];
+  if (accountId !== "" && target.owner !== accountId) {
+    permissions.push(
+      `The domain belongs to account ${target.owner}, not the role's (${accountId}): its domain policy (and the repository's policy) must also allow the role.`,
+    );
+  }
+  if (/NotFound/i.test(code)) {
+    return callRefusal(
+      call,
+      error,
+      what,
+      `Check CODEARTIFACT_DOMAIN (${target.domain}), CODEARTIFACT_REPOSITORY (${target.repository}) and CODEARTIFACT_DOMAIN_OWNER (${target.owner}) against the CodeArtifact console in ${target.region}: AWS answers not found for a name that does not exist in that account and region.`,
+      permissions,
+    );
+  }
+  return callRefusal(
+    call,
+    error,
+    what,
+    `Give the role ${CODEARTIFACT_ACTIONS.join(", ")} as listed above (the pipe's \`template --codeartifact read\` command does), then run the step again.`,
+    permissions,
+  );
+}
+
+/** A refusal of ecr:GetAuthorizationToken with the default credentials: the permissions ECR needs. */
+export function ecrRefusal(
+  call: string,
+  error: unknown,
+  where: { region: string; accountId: string },
+): PipeError {
+  const { region } = where;
+  const account = where.accountId || "<account>";
+  const repositories = `arn:${partitionOf(region)}:ecr:${region}:${account}:repository/<name>`;
+  return callRefusal(
+    call,
+    error,
+    `with the default credentials (account ${account}, ${region})`,
+    'Allow ecr:GetAuthorizationToken on "Resource": "*" in the role\'s permissions (it cannot be narrowed to a repository), or set ECR_LOGIN: false; then run the step again.',
+    [
+      "The role's permissions must allow:",
+      "  ecr:GetAuthorizationToken on * (the Docker login itself)",
+      `and on the repositories (${repositories}):`,
+      "  pull: ecr:BatchGetImage, ecr:GetDownloadUrlForLayer, ecr:BatchCheckLayerAvailability",
+      "  push: also ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage",
+      "Repositories in other accounts (ECR_REGISTRY_IDS) must also allow the role in their repository policies.",
+    ],
+  );
 }

@@ -6,18 +6,14 @@ import { resolveEndpoints, type ServiceName } from "./aws/endpoints.js";
 import { allOrCancel } from "./aws/retry.js";
 import { type AssumedRole, getCallerIdentity, type Identity } from "./aws/sts.js";
 import { createTransport } from "./aws/transport.js";
-import { accountOf, type Config, parseConfig, roleArnsOf } from "./config.js";
+import { type Config, readConfig } from "./config/parse.js";
+import { accountOf, roleArnsOf } from "./config/roles.js";
 import { callRefusal } from "./diagnose.js";
-import { isPipeError, refusedError } from "./errors.js";
-import { featuresFor } from "./features.js";
+import { InputErrors, isPipeError, refusedError } from "./errors.js";
+import { featuresFor } from "./features/index.js";
 import type { Log } from "./log.js";
-import {
-  checkOutputDir,
-  createStaging,
-  ownerToGive,
-  removeOutputFiles,
-  writeOutputFiles,
-} from "./outputs/files.js";
+import { createStaging, ownerToGive, writeOutputFiles } from "./outputs/files.js";
+import { checkOutputDir, removeOutputFiles } from "./outputs/folder.js";
 import { excludeFromGit } from "./outputs/gitExclude.js";
 import { assembleOutputs, type Contribution, coreContribution, TOKEN_FILE } from "./outputs/render.js";
 import { proveProfiles } from "./proofs.js";
@@ -95,8 +91,26 @@ async function verify(ctx: AwsContext, role: AssumedRole): Promise<Identity> {
 /** How the pipe's calls show in CloudTrail's userAgent, after the SDK's own (which names Node and the OS). */
 const USER_AGENT: [string, string] = ["bitbucket-aws-oidc", PIPE_VERSION];
 
-export async function runPipe({ env, cwd, log, now }: PipeDeps): Promise<void> {
-  const config = parseConfig(env, cwd);
+/**
+ * The run. On any failure, no credential file of this run or an earlier one stays in OUTPUT_DIR
+ * (contract: "Exit status and messages"), also when a variable other than OUTPUT_DIR is bad.
+ */
+export async function runPipe(deps: PipeDeps): Promise<void> {
+  const parsed = readConfig(deps.env, deps.cwd);
+  if (parsed.problems !== undefined) {
+    if (parsed.outputDir !== undefined) removeOutputFiles(parsed.outputDir, parsed.cloneDir);
+    throw new InputErrors(parsed.problems);
+  }
+  const { config } = parsed;
+  try {
+    await run(config, deps);
+  } catch (error) {
+    removeOutputFiles(config.outputDir, config.cloneDir);
+    throw error;
+  }
+}
+
+async function run(config: Config, { env, cwd, log, now }: PipeDeps): Promise<void> {
   const token: StepToken = readStepToken(env, now());
   log.debug("configuration", {
     roleArn: config.roleArn,

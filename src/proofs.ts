@@ -2,19 +2,15 @@ import path from "node:path";
 import type { AwsContext } from "./aws/clients.js";
 import { credentialsFromIni } from "./aws/providers.js";
 import { getCallerIdentity } from "./aws/sts.js";
-import { accountOf, type Config } from "./config.js";
+import type { Config } from "./config/parse.js";
+import { accountOf } from "./config/roles.js";
 import { callRefusal } from "./diagnose.js";
 import { internalError, isPipeError, refusedError } from "./errors.js";
 import type { Log } from "./log.js";
-import { type Staging, TEMP_PREFIX } from "./outputs/files.js";
-import {
-  CONFIG_FILE,
-  CREDENTIALS_FILE,
-  type NamedRole,
-  renderAwsConfig,
-  renderAwsCredentials,
-} from "./outputs/profiles.js";
-import type { RoleSession } from "./session.js";
+import type { Staging } from "./outputs/files.js";
+import { TEMP_PREFIX } from "./outputs/folder.js";
+import { CONFIG_FILE, CREDENTIALS_FILE, renderAwsConfig, renderAwsCredentials } from "./outputs/profiles.js";
+import type { NamedRole, RoleSession } from "./session.js";
 
 /**
  * The proof of the named profiles (VERIFY with AWS_PROFILES): each profile's credentials as the

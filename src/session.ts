@@ -1,13 +1,12 @@
 import type { AwsContext } from "./aws/clients.js";
-import { errorCode } from "./aws/errors.js";
 import { assumeFromTokenFile } from "./aws/providers.js";
 import { cancelledError } from "./aws/retry.js";
 import { type AssumedRole, assumeRole, assumeWithWebIdentityInput } from "./aws/sts.js";
-import { type Config, VARIABLES } from "./config.js";
-import { callRefusal, jsonLines, webIdentityRefusal } from "./diagnose.js";
+import type { Config } from "./config/parse.js";
+import { VARIABLES } from "./config/variables.js";
+import { chainRefusal, webIdentityRefusal } from "./diagnose.js";
 import { amend, internalError, isPipeError, type PipeError } from "./errors.js";
 import type { Log } from "./log.js";
-import type { NamedRole } from "./outputs/profiles.js";
 import type { StepToken } from "./token.js";
 
 /**
@@ -20,6 +19,14 @@ import type { StepToken } from "./token.js";
  * hop of a chain goes without: its keys never leave the pipe and only call sts:AssumeRole, which a
  * session policy written for the deployment would otherwise have to allow.
  */
+
+/** One AWS_PROFILES entry, assumed: produced here, read by the proofs and the outputs. */
+export interface NamedRole {
+  name: string;
+  role: AssumedRole;
+}
+
+/** What the assume stage hands on. */
 export interface RoleSession {
   /** The role the step's token assumed (AWS_ROLE_ARN). */
   main: AssumedRole;
@@ -37,47 +44,6 @@ export const CHAINED_MAX_SECONDS = 3600;
 /** Prefixes a pipe error's message (e.g. a transient give-up) with the role it concerns. */
 const about = (prefix: string, error: PipeError): PipeError =>
   amend(error, { message: `${prefix}: ${error.message}` });
-
-function chainRefusal(error: unknown, config: Config, main: AssumedRole, chainRoleArn: string): PipeError {
-  const code = errorCode(error);
-  const statement = {
-    Effect: "Allow",
-    Principal: { AWS: main.roleArn },
-    Action: "sts:AssumeRole",
-    ...(config.chainExternalId === undefined
-      ? {}
-      : { Condition: { StringEquals: { "sts:ExternalId": `<the value of ${VARIABLES.chainExternalId}>` } } }),
-  };
-  if (code === "MalformedPolicyDocument" || code === "PackedPolicyTooLarge") {
-    return callRefusal(
-      "sts:AssumeRole",
-      error,
-      `into ${VARIABLES.chainRoleArn} ${chainRoleArn}`,
-      `Fix ${VARIABLES.sessionPolicy} or use fewer ${VARIABLES.sessionPolicyArns}: session policies apply to the chained role.`,
-    );
-  }
-  const causes = [
-    `the role ${chainRoleArn} does not exist, or the ARN has a typo (AWS answers AccessDenied for both)`,
-    `its trust policy has no statement like the one above: Principal {"AWS": "${main.roleArn}"} (the first role's ARN), Action sts:AssumeRole`,
-    config.chainExternalId === undefined
-      ? `its trust policy requires sts:ExternalId: set ${VARIABLES.chainExternalId} to the agreed value`
-      : `its trust policy's sts:ExternalId differs from ${VARIABLES.chainExternalId}`,
-    `${main.roleArn}'s own permissions do not allow sts:AssumeRole on ${chainRoleArn} (required when the roles are in different accounts)`,
-    "a service control policy or permissions boundary denies sts:AssumeRole",
-  ];
-  return callRefusal(
-    "sts:AssumeRole",
-    error,
-    `into ${VARIABLES.chainRoleArn} ${chainRoleArn} with the credentials of ${main.assumedRoleArn}`,
-    `Let ${chainRoleArn} trust ${main.roleArn} for sts:AssumeRole (the statement above), and allow ${main.roleArn} to call sts:AssumeRole on it.`,
-    [
-      "The chained role's trust policy must have a statement like:",
-      ...jsonLines(statement),
-      "Likely causes:",
-      ...causes.map((cause) => `  - ${cause}`),
-    ],
-  );
-}
 
 export async function assumeRoles(
   outer: AwsContext,
@@ -191,7 +157,12 @@ export async function assumeRoles(
     } catch (error) {
       if (error === stopped) throw error;
       if (isPipeError(error)) throw about(`For ${VARIABLES.chainRoleArn} ${chainRoleArn}`, error);
-      throw chainRefusal(error, config, main, chainRoleArn);
+      throw chainRefusal(error, {
+        chainRoleArn,
+        externalId: config.chainExternalId !== undefined,
+        firstRoleArn: main.roleArn,
+        firstSessionArn: main.assumedRoleArn,
+      });
     }
     log.info("Chained: the chained role trusts the first one.");
     return [main, chained];

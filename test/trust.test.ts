@@ -1,8 +1,5 @@
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { PipeError } from "../src/errors.js";
 import type { Claims } from "../src/token.js";
 import {
   BITBUCKET_ISSUER_PREFIX,
@@ -11,7 +8,6 @@ import {
   issuerHostPath,
   issuerUrl,
   parseCidr,
-  parseIpRanges,
   parseUuid,
   policyLength,
   type TrustCondition,
@@ -21,8 +17,8 @@ import {
   workspaceAudience,
   workspaceFromIssuer,
 } from "../src/trust.js";
+import { caught } from "./support/caught.ts";
 
-const FIXTURE = fileURLToPath(new URL("./fixtures/ip-ranges.sample.json", import.meta.url));
 const REPO = "{7d3b1e2a-4c5f-4a6b-8c7d-9e0f1a2b3c4d}";
 const REPO2 = "{0a1b2c3d-4e5f-4a6b-9c8d-7e6f5a4b3c2d}";
 const ENV = "{e1e2e3e4-f5f6-4a7b-8c9d-aaaabbbbcccc}";
@@ -31,17 +27,6 @@ const STEP = "{5555aaaa-6666-4bbb-8ccc-7777dddd8888}";
 const WS_UUID = "{12345678-90ab-4cde-8f01-234567890abc}";
 const ISSUER = issuerUrl("acme");
 const HOST_PATH = "api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc";
-
-/** What a PipeError thrown by `fn` looks like; fails the test when nothing (or something else) is thrown. */
-function caught(fn: () => unknown): PipeError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PipeError);
-    return error as PipeError;
-  }
-  throw new Error("expected a PipeError, nothing was thrown");
-}
 
 /** IAM's StringLike: `*` any run of characters, `?` one character, everything else literal. */
 const stringLike = (pattern: string, value: string): boolean =>
@@ -328,63 +313,5 @@ describe("trustPolicyDocument", () => {
       conditionForClaims({ iss: ISSUER, aud: "x", sub: `${REPO}:${STEP}`, exp: 1 }),
     );
     expect(policyLength(doc)).toBe(JSON.stringify(doc).length);
-  });
-});
-
-describe("parseIpRanges", () => {
-  it("takes Bitbucket's egress CIDRs from the published file", () => {
-    const json: unknown = JSON.parse(readFileSync(FIXTURE, "utf8"));
-    expect(parseIpRanges(json)).toEqual(["192.0.2.0/28", "198.51.100.64/27", "2001:db8:100::/48"]);
-  });
-
-  it("matches product and direction in any case, as a string or a list, and deduplicates", () => {
-    const json = {
-      items: [
-        { cidr: "192.0.2.0/28", product: "Bitbucket", direction: ["EGRESS"] },
-        { cidr: "192.0.2.0/28", product: ["bitbucket"], direction: ["egress", "ingress"] },
-        { cidr: "203.0.113.0/24", product: ["bitbucket"] },
-        { cidr: "198.51.100.0/24", direction: ["egress"] },
-      ],
-    };
-    expect(parseIpRanges(json)).toEqual(["192.0.2.0/28"]);
-    expect(parseIpRanges({ items: [] })).toEqual([]);
-  });
-
-  it.each([
-    ["an array", [], "JSON object"],
-    ["null", null, "JSON object"],
-    ["no items", { creationDate: "x" }, "`items`"],
-    ["items not an array", { items: {} }, "`items`"],
-    ["an item that is a string", { items: ["192.0.2.0/24"] }, "items[0]"],
-    [
-      "a product that is a number",
-      { items: [{ cidr: "192.0.2.0/24", product: 1, direction: ["egress"] }] },
-      "product",
-    ],
-    [
-      "a direction list with a number",
-      { items: [{ cidr: "192.0.2.0/24", product: ["bitbucket"], direction: [1] }] },
-      "direction",
-    ],
-    [
-      "a bitbucket egress item with a bad cidr",
-      { items: [{ cidr: "192.0.2.0/99", product: ["bitbucket"], direction: ["egress"] }] },
-      "cidr",
-    ],
-    [
-      "a bitbucket egress item without a prefix",
-      { items: [{ cidr: "192.0.2.1", product: ["bitbucket"], direction: ["egress"] }] },
-      "cidr",
-    ],
-    [
-      "a bitbucket egress item without cidr",
-      { items: [{ product: ["bitbucket"], direction: ["egress"] }] },
-      "cidr",
-    ],
-  ])("refuses %s with a clear input error", (_, json, mention) => {
-    const error = caught(() => parseIpRanges(json));
-    expect(error.kind).toBe("input");
-    expect(error.message).toContain(mention);
-    expect(error.fix).toContain("ip-ranges.atlassian.com");
   });
 });

@@ -97,7 +97,8 @@ export const clockSkewCorrected = (error: unknown): boolean =>
 function isUnreadableAnswer(error: unknown): boolean {
   const e = (error ?? {}) as AwsLikeError;
   const status = httpStatus(error);
-  if (status !== undefined && status < 300) return /deserializ|parse|xml|json|timestamp/i.test(`${e.message}`);
+  if (status !== undefined && status < 300)
+    return /deserializ|parse|xml|json|timestamp/i.test(`${e.message}`);
   return status === undefined && /deserializ/i.test(`${e.message}`);
 }
 

@@ -1,5 +1,5 @@
 import type { AssumedRole } from "../aws/sts.js";
-import { type CredentialsMode, RESERVED_PROFILE } from "../config.js";
+import { type CredentialsMode, RESERVED_PROFILE } from "../config/roles.js";
 import { internalError } from "../errors.js";
 import type { OutputFile } from "./files.js";
 import type { EnvEntry } from "./shell.js";
@@ -14,12 +14,6 @@ import type { EnvEntry } from "./shell.js";
 export const CONFIG_FILE = "aws-config";
 export const CREDENTIALS_FILE = "aws-credentials";
 
-/** One AWS_PROFILES entry, assumed. */
-export interface NamedRole {
-  name: string;
-  role: AssumedRole;
-}
-
 export interface ProfileRun {
   mode: CredentialsMode;
   region: string;
@@ -30,7 +24,8 @@ export interface ProfileRun {
   /** AWS_CHAIN_ROLE_ARN's session: the default credentials when set. */
   chained: AssumedRole | undefined;
   chainExternalId: string | undefined;
-  profiles: readonly NamedRole[];
+  /** AWS_PROFILES, assumed, in the order given (the session's NamedRole: this file only reads it). */
+  profiles: ReadonlyArray<{ name: string; role: AssumedRole }>;
 }
 
 /** Whether this configuration makes a profile run (CONTRACT.md, "What env exports"). */

@@ -1,13 +1,13 @@
 import path from "node:path";
 import type { AssumedRole } from "../aws/sts.js";
-import type { Config } from "../config.js";
+import type { Config } from "../config/parse.js";
 import type { OutputFile } from "./files.js";
 import {
   CONFIG_FILE,
   CREDENTIALS_FILE,
   isProfileRun,
   KEY_VARIABLES,
-  type NamedRole,
+  type ProfileRun,
   profileRunOutputs,
 } from "./profiles.js";
 import { type EnvEntry, renderDockerEnvFile, renderEnvFile } from "./shell.js";
@@ -36,7 +36,7 @@ export interface CoreOutputs {
   /** AWS_CHAIN_ROLE_ARN's session, assumed with main's credentials: the default credentials when set. */
   chained?: AssumedRole | undefined;
   /** AWS_PROFILES, assumed, in the order given. */
-  profiles?: readonly NamedRole[] | undefined;
+  profiles?: ProfileRun["profiles"] | undefined;
   /** The default credentials' account. */
   accountId: string;
 }

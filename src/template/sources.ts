@@ -1,6 +1,7 @@
 import { isPipeError } from "../errors.js";
 import { readStepClaims } from "../token.js";
-import { parseIpRanges, parseUuid, workspaceFromIssuer } from "../trust.js";
+import { parseUuid, workspaceFromIssuer } from "../trust.js";
+import { parseIpRanges } from "./ipRanges.js";
 
 /**
  * What `template` reads besides its flags: the step's token (`--from-token`) and Atlassian's

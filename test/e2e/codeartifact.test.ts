@@ -57,8 +57,6 @@ const endpoint = (format: string) =>
   `${world.codeartifact.registryBase}${DOMAIN}-${DEFAULT_ACCOUNT}/${format}/${REPOSITORY}/`;
 const readOut = (file: string) => readFileSync(path.join(outDir(), file), "utf8");
 const outputs = () => JSON.parse(readOut("outputs.json"));
-const sessionOf = (accessKeyId: string | undefined) =>
-  [...world.sessions.values()].find((s) => s.accessKeyId === accessKeyId);
 
 async function pipe(variables: Record<string, string | undefined> = {}) {
   const started = Date.now();
@@ -592,9 +590,9 @@ describe("requests", () => {
     );
     expect(world.requests).toHaveLength(2 + ca.length);
     expect(ca).toHaveLength(5);
-    for (const r of ca) expect(sessionOf(r.accessKeyId)?.roleArn).toBe(roleArn);
+    for (const r of ca) expect(world.sessions.get(r.accessKeyId ?? "")?.roleArn).toBe(roleArn);
     // CODEARTIFACT_DURATION_SECONDS 0: the token lasts as long as the session.
-    const session = sessionOf(ca[0]?.accessKeyId);
+    const session = world.sessions.get(ca[0]?.accessKeyId ?? "");
     expect(outputs().codeartifact.expiration).toBe(session?.expiration.toISOString());
     expect(Object.keys(outputs().codeartifact.endpoints)).toEqual(ALL_TOOLS.split(","));
     for (const file of ["npmrc", "maven-settings.xml", "nuget.config"]) {
@@ -658,7 +656,10 @@ describe("requests", () => {
       status: 503,
       code: "ServiceUnavailableException",
     });
-    const { result } = await pipe({ CODEARTIFACT_TOOLS: "npm,pip", RETRY_TIME_SCALE: "0.01" });
+    const { result } = await pipe({
+      CODEARTIFACT_TOOLS: "npm,pip",
+      BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: "0.01",
+    });
     expect(result.status, result.output).toBe(0);
     expect(result.stdout).toMatch(
       /^WARNING: codeartifact:GetRepositoryEndpoint \((npm|pypi)\): ServiceUnavailableException/m,
@@ -673,7 +674,7 @@ describe("requests", () => {
       status: 500,
       times: Number.POSITIVE_INFINITY,
     });
-    const { result } = await pipe({ AWS_MAX_ATTEMPTS: "2", RETRY_TIME_SCALE: "0.01" });
+    const { result } = await pipe({ AWS_MAX_ATTEMPTS: "2", BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: "0.01" });
     expect(result.status, result.output).toBe(4);
     for (const file of CREDENTIAL_FILES) expect(existsSync(path.join(outDir(), file)), file).toBe(false);
   });

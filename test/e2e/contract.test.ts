@@ -1,18 +1,10 @@
-import {
-  chmodSync,
-  chownSync,
-  lstatSync,
-  mkdirSync,
-  readFileSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { trustCondition, trustPolicyDocument } from "../../src/trust.ts";
+import { exists, lastLine } from "../support/output.ts";
 import { inStepShell, PIPE, ROOT, run, runStep, TEST_REPOSITORY } from "../support/pipe.ts";
 import { useStepWorld } from "../support/stepWorld.ts";
 import type { World } from "../world/index.ts";
@@ -44,16 +36,7 @@ useStepWorld(
 const pipe = (variables: Record<string, string | undefined> = {}, tokenOptions = {}) =>
   runStep(world, clone.dir, { AWS_ROLE_ARN: roleArn, ...variables }, tokenOptions);
 const file = (name: string, dir = ".aws-oidc") => path.join(clone.dir, dir, name);
-const exists = (target: string) => {
-  try {
-    lstatSync(target);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const assumeParams = () => world.requests.find((r) => r.action === "AssumeRoleWithWebIdentity")?.params ?? {};
-const lastLine = (text: string) => text.trimEnd().split("\n").at(-1) ?? "";
 
 describe("role and region variables", () => {
   it("accepts AWS_OIDC_ROLE_ARN and AWS_DEFAULT_REGION, the names of Atlassian's pipes", async () => {

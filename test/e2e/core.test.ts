@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { fileMode } from "../support/output.ts";
 import {
   bitbucketEnv,
   inStepShell,
@@ -25,9 +26,6 @@ const pipe = (variables: Record<string, string | undefined> = {}, tokenOptions =
   runStep(world, clone.dir, { AWS_ROLE_ARN: roleArn, ...variables }, tokenOptions);
 
 const outDir = () => path.join(clone.dir, ".aws-oidc");
-const mode = (file: string) => statSync(file).mode & 0o777;
-const sessionOf = (accessKeyId: string) =>
-  [...world.sessions.values()].find((s) => s.accessKeyId === accessKeyId);
 
 const inShell = (shell: string, command: string, extra: Record<string, string> = {}) =>
   inStepShell(shell, clone.dir, command, extra);
@@ -49,9 +47,9 @@ describe("the core flow, static mode", () => {
       DurationSeconds: "3600",
     });
 
-    expect(mode(outDir())).toBe(0o700);
+    expect(fileMode(outDir())).toBe(0o700);
     for (const file of ["env", "docker.env", "outputs.json", "web-identity-token"]) {
-      expect(mode(path.join(outDir(), file)), file).toBe(0o600);
+      expect(fileMode(path.join(outDir(), file)), file).toBe(0o600);
     }
     expect(readFileSync(path.join(outDir(), "web-identity-token"), "utf8")).toBe(token);
 
@@ -59,7 +57,7 @@ describe("the core flow, static mode", () => {
     for (const line of env.trimEnd().split("\n"))
       expect(line).toMatch(/^(export [A-Z_]+='[^']*'|unset [A-Z_]+)$/);
     const keyId = /AWS_ACCESS_KEY_ID='([^']+)'/.exec(env)?.[1] ?? "";
-    const session = sessionOf(keyId);
+    const session = world.sessions.get(keyId ?? "");
     expect(session?.roleArn).toBe(roleArn);
     expect(env).toContain(`export AWS_SECRET_ACCESS_KEY='${session?.secretAccessKey}'`);
     expect(env).toContain(`export AWS_SESSION_TOKEN='${session?.sessionToken}'`);

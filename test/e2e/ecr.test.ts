@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { docker, dockerEngine, exec, requireEngine } from "../support/docker.ts";
+import { fileMode } from "../support/output.ts";
 import { runStep, secretPieces, TEST_REPOSITORY } from "../support/pipe.ts";
 import { useStepWorld } from "../support/stepWorld.ts";
 import { requireTool } from "../support/tools.ts";
@@ -25,7 +26,6 @@ const pipe = (variables: Record<string, string | undefined> = {}, tokenOptions =
   runStep(world, clone.dir, { AWS_ROLE_ARN: roleArn, ECR_LOGIN: "true", ...variables }, tokenOptions);
 const outDir = () => path.join(clone.dir, ".aws-oidc");
 const read = (name: string) => readFileSync(path.join(outDir(), name), "utf8");
-const mode = (target: string) => statSync(target).mode & 0o777;
 const base64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 
 describe("ECR_LOGIN", () => {
@@ -52,8 +52,8 @@ describe("ECR_LOGIN", () => {
     const password = world.ecr.issuedTokens.at(-1) ?? "";
     const host = "111111111111.dkr.ecr.ap-southeast-2.amazonaws.com";
     const dockerDir = path.join(outDir(), "docker");
-    expect(mode(dockerDir)).toBe(0o700);
-    expect(mode(path.join(dockerDir, "config.json"))).toBe(0o600);
+    expect(fileMode(dockerDir)).toBe(0o700);
+    expect(fileMode(path.join(dockerDir, "config.json"))).toBe(0o600);
     expect(JSON.parse(read("docker/config.json"))).toEqual({
       auths: { [host]: { auth: base64(`AWS:${password}`) } },
     });

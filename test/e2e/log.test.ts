@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { variablesHelp } from "../../src/config/variables.ts";
 import { baseEnv, ROOT, run, runBuiltPipe, runStep } from "../support/pipe.ts";
 import { useStepWorld } from "../support/stepWorld.ts";
 import type { World } from "../world/index.ts";
@@ -141,6 +142,11 @@ describe("--help and --version for every command", () => {
     const result = await cli(args);
     expect(result.status, result.output).toBe(0);
     expect(result.stdout).toContain(heading);
+  });
+
+  it("--help lists the pipe's variables from the registry", async () => {
+    const result = await cli(["--help"]);
+    expect(result.stdout).toContain(variablesHelp());
   });
 
   it.each([[["--version"]], [["-v"]], [["claims", "--version"]], [["template", "--version"]]])(

@@ -64,7 +64,7 @@ const cases: Array<[variable: string, bad: string[], context?: Record<string, st
   ["ECR_LOGIN", ["yes", ...INJECTIONS]],
   ["ECR_REGISTRY_IDS", ["123", ...INJECTIONS], { ECR_LOGIN: "true" }],
   ["AWS_MAX_ATTEMPTS", ["0", "21", "x", ...INJECTIONS]],
-  ["RETRY_TIME_SCALE", ["0", "2", "x", ...INJECTIONS]],
+  ["BITBUCKET_AWS_OIDC_TEST_TIME_SCALE", ["0", "2", "x", ...INJECTIONS]],
   ["AWS_ENDPOINT_URL", ["not a url", "http://sts.example.com", "ftp://127.0.0.1", ...INJECTIONS]],
   ["AWS_ENDPOINT_URL_STS", ["http://10.1.2.3", ...INJECTIONS]],
   ["AWS_ENDPOINT_URL_CODEARTIFACT", ["http://codeartifact.example.com"]],

@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { lastLine } from "../support/output.ts";
 import { runStep, secretPieces, TEST_REPOSITORY } from "../support/pipe.ts";
 import { useStepWorld } from "../support/stepWorld.ts";
 import type { World } from "../world/index.ts";
@@ -11,12 +12,11 @@ let clone: { dir: string; remove: () => Promise<void> };
 
 useStepWorld((s) => ({ world, roleArn, clone } = s));
 
-/** RETRY_TIME_SCALE shortens every delay, timeout and deadline of the real policy (README: Retries). */
-const FAST = { RETRY_TIME_SCALE: "0.01" };
+/** BITBUCKET_AWS_OIDC_TEST_TIME_SCALE shortens every delay, timeout and deadline of the real policy (a test knob: src/config/variables.ts). */
+const FAST = { BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: "0.01" };
 const pipe = (variables: Record<string, string | undefined> = {}, tokenOptions = {}) =>
   runStep(world, clone.dir, { AWS_ROLE_ARN: roleArn, ...FAST, ...variables }, tokenOptions);
 const actions = () => world.requests.map((r) => `${r.action}:${r.status}`);
-const lastLine = (text: string) => text.trimEnd().split("\n").at(-1) ?? "";
 const noFiles = () =>
   ["env", "docker.env", "web-identity-token"].every((f) => !existsSync(path.join(clone.dir, ".aws-oidc", f)));
 
@@ -77,7 +77,7 @@ describe("transient faults are retried, then given up on with exit 4", () => {
   it("gives up on endless throttling at the deadline (exit 4)", async () => {
     world.fault({ action: "AssumeRoleWithWebIdentity", code: "Throttling", times: Number.POSITIVE_INFINITY });
     const started = Date.now();
-    const { result } = await pipe({ RETRY_TIME_SCALE: "0.02" });
+    const { result } = await pipe({ BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: "0.02" });
     expect(result.status, result.output).toBe(4);
     expect(lastLine(result.stdout)).toMatch(/throttled until the deadline/);
     // 90 s scaled by 0.02: the run stops near 1.8 s, not after a fixed count.
@@ -86,7 +86,7 @@ describe("transient faults are retried, then given up on with exit 4", () => {
 
   it("never retries past the token's expiry", async () => {
     world.fault({ action: "AssumeRoleWithWebIdentity", code: "Throttling", times: Number.POSITIVE_INFINITY });
-    const { result } = await pipe({ RETRY_TIME_SCALE: "1" }, { expiresInSeconds: 3 });
+    const { result } = await pipe({ BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: "1" }, { expiresInSeconds: 3 });
     expect(result.status, result.output).toBe(4);
     expect(lastLine(result.stdout)).toMatch(/the step's OIDC token would expire first/);
   });

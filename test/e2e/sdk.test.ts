@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lastLine } from "../support/output.ts";
 import { runStep } from "../support/pipe.ts";
 import { startProxy } from "../support/proxy.ts";
 import { useStepWorld } from "../support/stepWorld.ts";
@@ -36,8 +37,6 @@ afterAll(async () => {
   await front?.close();
   certificates?.remove();
 });
-
-const lastLine = (text: string) => text.trimEnd().split("\n").at(-1) ?? "";
 
 /** A run with no endpoint override: the SDK resolves AWS's host, reached through the proxy. */
 async function viaAws(variables: Record<string, string | undefined>) {

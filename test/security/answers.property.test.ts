@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { piecesIn } from "../support/output.ts";
 import { bitbucketEnv, run, runBuiltPipe, TEST_REPOSITORY } from "../support/pipe.ts";
 import { useStepWorld } from "../support/stepWorld.ts";
 import type { Fault, World } from "../world/index.ts";
@@ -19,7 +20,7 @@ import type { Fault, World } from "../world/index.ts";
  *
  * Each run is a fresh Bitbucket-like folder (clone, HOME and TMPDIR inside it): what changed in
  * it is compared file by file. Runs are sequential (fast-check shrinks a failure to the smallest
- * answer); RETRY_TIME_SCALE keeps the retries of throttled and 5xx answers short.
+ * answer); BITBUCKET_AWS_OIDC_TEST_TIME_SCALE keeps the retries of throttled and 5xx answers short.
  */
 let world: World;
 let roleArn: string;
@@ -270,22 +271,6 @@ function changedOutside(before: Map<string, string>, after: Map<string, string>)
   return changed;
 }
 
-/** Every 16-character window of each form of `secret` found in `text`. */
-function piecesIn(text: string, secret: string): string[] {
-  const found: string[] = [];
-  for (const form of ["raw", "json", "percent"] as const) {
-    const encoded = encode(secret, form);
-    for (let i = 0; i + PIECE <= encoded.length; i++) {
-      const piece = encoded.slice(i, i + PIECE);
-      if (text.includes(piece)) {
-        found.push(piece);
-        break;
-      }
-    }
-  }
-  return found;
-}
-
 describe("property (a): any answer, shaped or not", () => {
   it(`leaks no secret, ends with a contract status and a ✖ line, writes only OUTPUT_DIR (${RUNS} runs)`, async () => {
     const statuses = new Map<number, number>();
@@ -314,7 +299,7 @@ describe("property (a): any answer, shaped or not", () => {
               DEBUG: String(answer.debug),
               VERIFY: String(answer.verify),
               AWS_MAX_ATTEMPTS: "2",
-              RETRY_TIME_SCALE: "0.01",
+              BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: "0.01",
             },
           });
           // The leak guard inside runBuiltPipe throws on any piece of any secret the world issued.

@@ -138,7 +138,7 @@ describe("STS: the assume answer's fields", () => {
         action: "AssumeRoleWithWebIdentity",
         rewrite: (body) => body.replace(new RegExp(`(<${tag}>[^<]*)(</${tag}>)`), `$1${reference}$2`),
       });
-      const result = await pipe({ AWS_MAX_ATTEMPTS: "2", RETRY_TIME_SCALE: "0.01" });
+      const result = await pipe({ AWS_MAX_ATTEMPTS: "2", BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: "0.01" });
       expectContractFailure(result, 1);
       expect(lastLine(result.stdout)).toMatch(unexpected("STS", field));
       expect(result.output).not.toMatch(TRUST_ADVICE);
@@ -193,7 +193,7 @@ describe("STS: size and time", () => {
         body: '<!DOCTYPE html>\n<html><head><title>Sign in to Guest Wi-Fi</title></head><body><form action="/login"><input name="user"><br></form></body></html>\n',
       },
     });
-    const result = await pipe({ AWS_MAX_ATTEMPTS: "2", RETRY_TIME_SCALE: "0.01" });
+    const result = await pipe({ AWS_MAX_ATTEMPTS: "2", BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: "0.01" });
     // Not XML: the SDK cannot read it, as it cannot read an answer cut short on the way, and the
     // policy retries it as a fault on the way to AWS; the ✖ line points at the network and proxy.
     expectContractFailure(result, 4);
@@ -214,7 +214,7 @@ describe("STS: size and time", () => {
         body: '<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Proxy login</title></head><body><p>Please log in.</p></body></html>',
       },
     });
-    const result = await pipe({ AWS_MAX_ATTEMPTS: "2", RETRY_TIME_SCALE: "0.01" });
+    const result = await pipe({ AWS_MAX_ATTEMPTS: "2", BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: "0.01" });
     expectContractFailure(result, 1);
     expect(lastLine(result.stdout)).toMatch(unexpected("STS", "AssumedRoleUser.Arn"));
     expect(world.requests).toHaveLength(1);

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SecretScrubber } from "../../src/redact.ts";
 import { findLeaks } from "../support/leakGuard.ts";
+import { piecesIn } from "../support/output.ts";
 import { bitbucketEnv, runBuiltPipe, runStep } from "../support/pipe.ts";
 import { useStepWorld } from "../support/stepWorld.ts";
 import type { World } from "../world/index.ts";
@@ -19,19 +20,6 @@ let clone: { dir: string; remove: () => Promise<void> };
 useStepWorld((s) => ({ world, roleArn, clone } = s));
 
 const PIECE = 16;
-/** Every 16-character window of each form of `secret` that appears in `text`. */
-function piecesIn(text: string, secret: string): string[] {
-  const forms = [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)];
-  const found: string[] = [];
-  for (const form of forms) {
-    for (let i = 0; i + PIECE <= form.length; i++) {
-      const piece = form.slice(i, i + PIECE);
-      if (text.includes(piece)) found.push(piece);
-    }
-  }
-  return found;
-}
-
 const latestSession = () => [...world.sessions.values()].at(-1);
 
 /** A message AWS might send that quotes `secret` so that a cut at 200 characters falls inside it. */
@@ -87,7 +75,7 @@ describe("cut messages: no piece survives the 200-character bound", () => {
       cloneDir: clone.dir,
       token,
       endpoint: world.endpoint,
-      variables: { AWS_ROLE_ARN: roleArn, RETRY_TIME_SCALE: "0.01" },
+      variables: { AWS_ROLE_ARN: roleArn, BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: "0.01" },
     });
     const result = await runBuiltPipe(env, clone.dir);
     expect(result.status, result.output).toBe(0);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lastLine } from "../support/output.ts";
 import { runStep } from "../support/pipe.ts";
 import { startProxy } from "../support/proxy.ts";
 import { useStepWorld } from "../support/stepWorld.ts";
@@ -25,7 +26,6 @@ afterAll(async () => {
   certificates?.remove();
 });
 
-const lastLine = (text: string) => text.trimEnd().split("\n").at(-1) ?? "";
 const pipe = (variables: Record<string, string | undefined>) =>
   runStep(world, clone.dir, { AWS_ROLE_ARN: roleArn, ...variables }).then(({ result }) => result);
 const TRUST_ADVICE = /trust policy|Condition/i;
@@ -101,7 +101,7 @@ describe("proxies", () => {
       AWS_ENDPOINT_URL: undefined,
       HTTPS_PROXY: proxy.url,
       AWS_MAX_ATTEMPTS: "2",
-      RETRY_TIME_SCALE: "0.01",
+      BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: "0.01",
     });
     expect(result.status, result.output).toBe(4);
     expect(lastLine(result.stdout)).toMatch(/ECONNREFUSED/);
