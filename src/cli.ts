@@ -103,11 +103,14 @@ function report(log: Log, error: unknown, debug: boolean): ErrorKind {
     log.detail(`ERROR: ${failure.message}`);
     for (const line of failure.details) log.detail(line);
   }
-  // The log prints one line per call: a stack is split here so that it stays readable.
+  // Where it failed, for a report: the frames only. The message is said above, in the form
+  // that is safe to print; a stack's own first lines repeat it raw, and an SDK parser's message
+  // quotes the answer it could not read, credentials the pipe never got to know included.
   const stacks = [failure.cause, isPipeError(error) ? undefined : error];
   for (const stack of stacks) {
-    if (debug && stack instanceof Error && stack.stack)
-      for (const line of stack.stack.split("\n")) log.debug(line);
+    if (!debug || !(stack instanceof Error) || !stack.stack) continue;
+    log.debug(`${stack.name} (its message is above), at:`);
+    for (const line of stack.stack.split("\n")) if (/^\s+at /.test(line)) log.debug(line);
   }
   // One line, whatever the message held (the log shows its line breaks escaped): the ✖ line is
   // what people and scripts grep for.

@@ -91,25 +91,38 @@ describe("STS: the assume answer's fields", () => {
     expect(lastLine(result.stdout)).toMatch(unexpected("STS", "Credentials.Expiration"));
   });
 
-  it("an Expiration the SDK cannot read, quoting the session token: its parser's message is never printed", async () => {
-    // Found by property (a): the SDK's message quotes the unreadable value, and the pipe never got
-    // to know this session token (the answer was not read), so it could not redact it.
-    const quoted: string[] = [];
-    world.fault({
-      action: "AssumeRoleWithWebIdentity",
-      times: Number.POSITIVE_INFINITY,
-      rewrite: (body) => {
-        const token = /<SessionToken>([^<]*)<\/SessionToken>/.exec(body)?.[1] ?? "";
-        quoted.push(token.slice(40, 80));
-        return replaceElement("Expiration", `${token.slice(40, 80)}\n`)(body);
-      },
-    });
-    const result = await pipe({ AWS_MAX_ATTEMPTS: "2", RETRY_TIME_SCALE: "0.01" });
-    expectContractFailure(result, 4);
-    expect(result.output).toMatch(/an answer that could not be read \(not shown: it may hold credentials\)/);
-    expect(quoted).toHaveLength(2);
-    for (const piece of quoted) expect(result.output).not.toContain(piece.slice(0, 16));
-  });
+  it.each(["false", "true"])(
+    "an Expiration the SDK cannot read, quoting the session token and the secret key: never printed (DEBUG=%s)",
+    async (debug) => {
+      // Found by property (a): the SDK's message quotes the unreadable value, and the pipe never
+      // got to know these keys (the answer was not read), so it could not redact them; with DEBUG
+      // the stack's first line repeated that message.
+      const quoted: string[] = [];
+      world.fault({
+        action: "AssumeRoleWithWebIdentity",
+        times: Number.POSITIVE_INFINITY,
+        rewrite: (body) => {
+          const token = /<SessionToken>([^<]*)<\/SessionToken>/.exec(body)?.[1] ?? "";
+          const key = /<SecretAccessKey>([^<]*)<\/SecretAccessKey>/.exec(body)?.[1] ?? "";
+          quoted.push(token.slice(40, 80), key);
+          return replaceElement("Expiration", `${token.slice(40, 80)} ${key}\n`)(body);
+        },
+      });
+      const result = await pipe({
+        AWS_MAX_ATTEMPTS: "2",
+        BITBUCKET_AWS_OIDC_TEST_TIME_SCALE: "0.01",
+        DEBUG: debug,
+      });
+      expectContractFailure(result, 4);
+      expect(result.output).toMatch(
+        /an answer that could not be read \(not shown: it may hold credentials\)/,
+      );
+      if (debug === "true")
+        expect(result.output).toMatch(/^DEBUG: TypeError \(its message is above\), at:$/m);
+      expect(quoted).toHaveLength(4);
+      for (const piece of quoted) expect(result.output).not.toContain(piece.slice(0, 16));
+    },
+  );
 
   it("a SessionToken with a quote and a line break: exit 1, never written into env", async () => {
     world.fault({
