@@ -119,8 +119,17 @@ function report(log: Log, error: unknown, debug: boolean): ErrorKind {
   return failure.kind;
 }
 
+/** The only place that knows exit statuses (CONTRACT.md, "Exit status and messages"). */
+const EXIT_STATUS: Record<ErrorKind, number> = { input: 2, refused: 3, transient: 4, internal: 1 };
+
+/** Runs one command; its exit status. */
+export async function main(argv: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
+  const kind = await runCommand(argv, env, cwd);
+  return kind === undefined ? 0 : EXIT_STATUS[kind];
+}
+
 /** Runs one command; the kind of the error that ended it, or undefined on success. */
-export async function main(
+async function runCommand(
   argv: string[],
   env: NodeJS.ProcessEnv,
   cwd: string,

@@ -1,8 +1,4 @@
 import module from "node:module";
-import type { ErrorKind } from "./errors.js";
-
-/** The only place that knows exit statuses (CONTRACT.md, "Exit status and messages"). */
-const EXIT_STATUS: Record<ErrorKind, number> = { input: 2, refused: 3, transient: 4, internal: 1 };
 
 type CompileCache = { enableCompileCache?: (directory?: string) => unknown };
 
@@ -12,5 +8,4 @@ type CompileCache = { enableCompileCache?: (directory?: string) => unknown };
 (module as unknown as CompileCache).enableCompileCache?.();
 
 const { main } = await import("./cli.js");
-const kind = await main(process.argv.slice(2), process.env, process.cwd());
-process.exitCode = kind === undefined ? 0 : EXIT_STATUS[kind];
+process.exitCode = await main(process.argv.slice(2), process.env, process.cwd());
