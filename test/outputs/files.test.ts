@@ -10,10 +10,9 @@ import {
 } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import type { PipeError } from "../../src/errors.ts";
 import { createStaging, ownerToGive, writeOutputFiles } from "../../src/outputs/files.ts";
 import { TEMP_PREFIX } from "../../src/outputs/folder.ts";
-import { fileMode } from "../support/output.ts";
+import { fileMode, thrown } from "../support/output.ts";
 import { useTempDir } from "../support/tempDir.ts";
 
 /**
@@ -23,14 +22,6 @@ import { useTempDir } from "../support/tempDir.ts";
  */
 
 const temp = useTempDir("bb-files-");
-const thrown = (fn: () => unknown): PipeError => {
-  try {
-    fn();
-  } catch (error) {
-    return error as PipeError;
-  }
-  throw new Error("expected a failure");
-};
 
 describe("writeOutputFiles", () => {
   it("creates every missing folder 0700 and writes each file 0600, nothing temporary left", () => {

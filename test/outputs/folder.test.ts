@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import type { PipeError } from "../../src/errors.ts";
 import {
   checkOutputDir,
   checkOutputFolder,
@@ -9,6 +8,7 @@ import {
   removeOutputFiles,
   TEMP_PREFIX,
 } from "../../src/outputs/folder.ts";
+import { thrown } from "../support/output.ts";
 import { useTempDir } from "../support/tempDir.ts";
 
 /**
@@ -17,14 +17,6 @@ import { useTempDir } from "../support/tempDir.ts";
  */
 
 const temp = useTempDir("bb-folder-");
-const thrown = (fn: () => unknown): PipeError => {
-  try {
-    fn();
-  } catch (error) {
-    return error as PipeError;
-  }
-  throw new Error("expected a failure");
-};
 
 describe("checkOutputDir", () => {
   it("a missing folder, or one without links, is fine", () => {
