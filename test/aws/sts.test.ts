@@ -2,11 +2,11 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AwsContext } from "../../src/aws/clients.ts";
-import { createClock } from "../../src/aws/clock.ts";
 import { classify } from "../../src/aws/errors.ts";
 import { assumeWithWebIdentityInput, getCallerIdentity } from "../../src/aws/sts.ts";
-import { createTransport, MAX_ANSWER_BYTES } from "../../src/aws/transport.ts";
+import { MAX_ANSWER_BYTES } from "../../src/aws/transport.ts";
 import { isPipeError, type PipeError } from "../../src/errors.ts";
+import { awsContext } from "../support/awsContext.ts";
 
 /**
  * The STS calls through @aws-sdk/client-sts and the pipe's transport, against answers scripted on
@@ -53,24 +53,12 @@ const assumeAnswer = (o: { arn?: string; expiration?: string; secret?: string } 
     : `<AssumedRoleUser><Arn>${o.arn}</Arn><AssumedRoleId>AROA:s</AssumedRoleId></AssumedRoleUser>`) +
   `</AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>`;
 
-async function withContext<T>(run: (ctx: AwsContext) => Promise<T>, env: NodeJS.ProcessEnv = {}): Promise<T> {
-  const clock = createClock();
-  const transport = await createTransport(env, clock, () => {});
-  const ctx: AwsContext = {
-    region: "us-east-1",
-    transport,
-    clock,
-    userAgent: ["bitbucket-aws-oidc", "test"],
-    endpoints: { sts: endpoint, codeartifact: undefined, ecr: undefined },
-    fips: false,
-    dualStack: false,
-    retry: { maxAttempts: 1, timeScale: 0.01, notAfterMs: Date.now() + 600_000 },
-    onRetry: () => {},
-  };
+async function withContext<T>(run: (ctx: AwsContext) => Promise<T>): Promise<T> {
+  const ctx = await awsContext(endpoint);
   try {
     return await run(ctx);
   } finally {
-    transport.destroy();
+    ctx.done();
   }
 }
 
