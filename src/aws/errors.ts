@@ -121,12 +121,13 @@ export function classify(error: unknown): FaultClass {
 export const describeFault = (error: unknown): string => {
   const code = errorCode(error) ?? "Error";
   const status = httpStatus(error);
+  const head = `${code}${status ? ` (HTTP ${status})` : ""}`;
   if (isUnreadableAnswer(error))
-    return `${code}${status ? ` (HTTP ${status})` : ""}: an answer that could not be read (not shown: it may hold credentials)`;
-  // Bounded (a parser's message can carry the whole broken answer), never inside a token-like run:
-  // the log removes secrets whole or by 16-character pieces, not a stub the cut left behind.
+    return `${head}: an answer that could not be read (not shown: it may hold credentials)`;
+  // Bounded, and never cut inside a token-like run: the log removes secrets whole or by
+  // 16-character pieces, which a leading piece shorter than that would escape.
   const message = boundedText((error as AwsLikeError | undefined)?.message ?? "", 200);
-  return `${code}${status ? ` (HTTP ${status})` : ""}${message && message !== code ? `: ${message}` : ""}`;
+  return `${head}${message && message !== code ? `: ${message}` : ""}`;
 };
 
 export type TransportFailureKind = "proxy-auth" | "tls" | "redirect" | "too-large";
