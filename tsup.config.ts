@@ -30,15 +30,36 @@ const builtinsViaRequire: Plugin = {
   },
 };
 
+/** Stand-ins for a package's functions, by export name. */
+function unreachedProviders(exports: Record<string, string[]>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(exports).map(([name, functions]) => [
+      name,
+      functions
+        .map(
+          (f) =>
+            `export const ${f} = () => { throw new Error("bitbucket-aws-oidc: the staged files never need ${name}"); };`,
+        )
+        .join("\n"),
+    ]),
+  );
+}
+
 /**
- * Code the pipe never runs, replaced at build time so that no run pays to evaluate it:
+ * Code the pipe never runs, replaced at build time so that no run pays to load or evaluate it:
  * - the SDK's default credential chain (environment, ini, SSO, login, IMDS, and the nested STS and
  *   SSO clients they need): every client gets its credentials passed explicitly, and
  *   AssumeRoleWithWebIdentity is unsigned;
- * - pino's worker-thread transports and its file destination (sonic-boom): the pipe hands pino
- *   its own synchronous stream, so pino never builds either.
+ * - the providers `fromIni` and `fromTokenFile` load for kinds of profile the staged files never
+ *   hold (SSO, login, process, environment, container and instance metadata), and the nested STS
+ *   client they load when no role assumer is passed (the pipe passes its own);
+ * - event streams, which no operation of STS, CodeArtifact or ECR has;
+ * - pino's worker-thread transports, multistream and its file destination (sonic-boom, with the
+ *   exit hook that only serves it): the pipe hands pino its own synchronous stream.
  * Each stand-in fails loudly if it is ever reached, so a change that starts needing one shows up
- * in the tests at once.
+ * in the tests at once (the end-to-end tests run dist/). Besides the code, each package with a
+ * dynamic import is one more entry point to esbuild, and each one cuts the shared SDK code into
+ * more chunk files for a run to load: 17 files before these stand-ins, 8 after.
  */
 const STAND_INS: Record<string, string> = {
   "@aws-sdk/credential-provider-node": `export const defaultProvider = () => async () => {
@@ -52,15 +73,67 @@ export const credentialsTreatedAsExpired = () => false;`,
   "sonic-boom": `module.exports = class SonicBoom {
   constructor() { throw new Error("bitbucket-aws-oidc passes pino its own stream; sonic-boom is not bundled"); }
 };`,
+  // pino requires these as it loads, for transports and multistream; with its own stream the pipe
+  // uses neither, and on-exit-leak-free only serves sonic-boom.
+  "pino/lib/transport.js": `module.exports = function transport() {
+  throw new Error("bitbucket-aws-oidc does not bundle pino transports");
+};`,
+  "pino/lib/multistream.js": `module.exports = function multistream() {
+  throw new Error("bitbucket-aws-oidc does not bundle pino multistream");
+};`,
+  "on-exit-leak-free": `const fail = () => { throw new Error("bitbucket-aws-oidc passes pino its own stream; on-exit-leak-free is not bundled"); };
+module.exports = { register: fail, unregister: fail, registerBeforeExit: fail };`,
+  ...unreachedProviders({
+    "@aws-sdk/credential-provider-env": ["fromEnv"],
+    "@aws-sdk/credential-provider-http": ["fromHttp"],
+    "@smithy/credential-provider-imds": ["fromContainerMetadata", "fromInstanceMetadata"],
+    "@aws-sdk/credential-provider-process": ["fromProcess"],
+    "@aws-sdk/credential-provider-sso": ["fromSSO"],
+    "@aws-sdk/credential-provider-login": ["fromLoginCredentials"],
+    "@smithy/core/event-streams": ["EventStreamSerde", "eventStreamSerdeProvider"],
+    "@aws-sdk/nested-clients/sts": [
+      "getDefaultRoleAssumer",
+      "getDefaultRoleAssumerWithWebIdentity",
+      "STSClient",
+      "AssumeRoleCommand",
+    ],
+  }),
 };
+/**
+ * The providers the pipe imports from `@aws-sdk/credential-providers`, the only ones its index
+ * exports to the bundler. esbuild makes every dynamic import it scans an entry point, before tree
+ * shaking drops the code that holds it: the package's other providers (Cognito, instance metadata,
+ * temporary credentials...) would each add one, though no run can reach them. A provider added
+ * here, or one the package stops exporting, fails the build, not a run.
+ */
+const USED_PROVIDERS = ["fromTokenFile", "fromIni"];
+
+const usedProvidersOnly: Plugin = {
+  name: "used-providers-only",
+  setup(build) {
+    build.onLoad({ filter: /@aws-sdk[\\/]credential-providers[\\/]dist-es[\\/]index\.js$/ }, (args) => {
+      const lines = readFileSync(args.path, "utf8").split("\n");
+      const kept = lines.filter((line) =>
+        USED_PROVIDERS.some((name) => line.startsWith(`export { ${name} }`)),
+      );
+      if (kept.length !== USED_PROVIDERS.length)
+        throw new Error(`${args.path} no longer exports ${USED_PROVIDERS.join(", ")} one per line`);
+      return { contents: kept.join("\n"), loader: "js" };
+    });
+  },
+};
+
 /** The SDK's default credential chain only: what the benchmark's SDK floor may leave out too (it never reaches it). */
 export const DEFAULT_CHAIN_STAND_IN = ["@aws-sdk/credential-provider-node"];
 
+/** A stand-in is a package (by the name it is imported as) or a package's file (`<package>/<path>.js`, however it is required). */
 const standInsFor = (names: readonly string[]): Plugin => ({
   name: "stand-ins",
   setup(build) {
-    const escaped = names.map((name) => name.replace(/[/.]/g, "\\$&"));
-    build.onResolve({ filter: new RegExp(`^(${escaped.join("|")})$`) }, (args) => ({
+    const escaped = (name: string) => name.replace(/[/.]/g, "\\$&");
+    const packages = names.filter((name) => !name.endsWith(".js"));
+    const files = names.filter((name) => name.endsWith(".js"));
+    build.onResolve({ filter: new RegExp(`^(${packages.map(escaped).join("|")})$`) }, (args) => ({
       path: args.path,
       namespace: "stand-in",
     }));
@@ -68,6 +141,12 @@ const standInsFor = (names: readonly string[]): Plugin => ({
       contents: STAND_INS[args.path] ?? "",
       loader: "js",
     }));
+    if (files.length === 0) return;
+    const file = new RegExp(`node_modules/(${files.map(escaped).join("|")})$`);
+    build.onLoad({ filter: /\.js$/ }, (args) => {
+      const match = file.exec(args.path.replaceAll("\\", "/"));
+      return match?.[1] === undefined ? undefined : { contents: STAND_INS[match[1]] ?? "", loader: "js" };
+    });
   },
 });
 
@@ -106,7 +185,7 @@ export function bundleOptions(o: {
     esbuildOptions(options) {
       options.mainFields = ["module", "main"];
     },
-    esbuildPlugins: [standInsFor(o.standIns), builtinsViaRequire],
+    esbuildPlugins: [standInsFor(o.standIns), usedProvidersOnly, builtinsViaRequire],
     banner: {
       js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const __nodeRequire = __createRequire(import.meta.url); const require = __nodeRequire;",
     },
