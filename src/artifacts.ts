@@ -1,4 +1,4 @@
-import { readFile } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 
 /**
@@ -134,15 +134,16 @@ export function globMatches(glob: string, file: string): boolean {
 }
 
 /** The `artifacts:` globs of the clone directory's bitbucket-pipelines.yml that would upload OUTPUT_DIR's files. */
-export async function artifactsExposing(cloneDir: string | undefined, outputDir: string): Promise<string[]> {
+export function artifactsExposing(cloneDir: string | undefined, outputDir: string): string[] {
   if (cloneDir === undefined) return [];
-  // node:fs's callback form: node:fs/promises would be one more module to load (~1.7 ms on Node 24).
-  const yaml = await new Promise<string | undefined>((resolve) =>
-    readFile(path.join(cloneDir, "bitbucket-pipelines.yml"), "utf8", (error, text) =>
-      resolve(error ? undefined : text),
-    ),
-  );
-  if (yaml === undefined) return [];
+  // Read in one call, when the run is done: node:fs's callback readFile costs a first run ~1.5 ms
+  // of set-up on the main thread (measured on Node 24), twenty times the read itself.
+  let yaml: string;
+  try {
+    yaml = readFileSync(path.join(cloneDir, "bitbucket-pipelines.yml"), "utf8");
+  } catch {
+    return [];
+  }
   const relative = path.relative(cloneDir, outputDir).split(path.sep).join("/");
   const probes = ["env", "web-identity-token"].map((name) => `${relative}/${name}`);
   return artifactGlobs(yaml).filter((glob) => probes.some((probe) => globMatches(glob, probe)));

@@ -130,7 +130,6 @@ async function run(config: Config, { env, cwd, log, now }: PipeDeps): Promise<vo
   checkAllowedAccounts(config);
   checkOutputDir(config.outputDir, config.cloneDir);
   removeOutputFiles(config.outputDir, config.cloneDir);
-  const exposed = artifactsExposing(config.cloneDir, config.outputDir).catch(() => []);
 
   const services: ServiceName[] = [
     "sts",
@@ -226,7 +225,7 @@ async function run(config: Config, { env, cwd, log, now }: PipeDeps): Promise<vo
     } catch (error) {
       log.debug(`Could not add ${config.outputDirDisplay} to .git/info/exclude: ${(error as Error).message}`);
     }
-    for (const glob of await exposed) {
+    for (const glob of artifactsExposing(config.cloneDir, config.outputDir)) {
       log.warn(
         `bitbucket-pipelines.yml has artifacts: '${glob}', which matches ${config.outputDirDisplay}/: Bitbucket would upload the credentials and the token as build artifacts. Exclude the folder from that glob or choose another OUTPUT_DIR.`,
       );
