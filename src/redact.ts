@@ -5,7 +5,8 @@ import { escapeControl } from "./printable.js";
  * of 16 characters or more), raw, JSON-escaped, percent-encoded or as the log escapes them. Every
  * 16-character window of every form is indexed once; a scan of the text's own windows then finds
  * each hit in constant time, and overlapping hits merge into the whole run they cover. Linear in
- * the text, whatever the number of secrets.
+ * the text, whatever the number of secrets. The windows are indexed when a text first needs them:
+ * texts without a secret, most of them, are cleared by the forms' 8-character blocks alone.
  */
 
 export const REDACTED = "[redacted]";
@@ -29,11 +30,20 @@ export function encodedForms(secret: string): string[] {
 export const basicPair = (user: string, password: string): string =>
   Buffer.from(`${user}:${password}`, "utf8").toString("base64");
 
+/** Every PIECE-long piece of a form holds one of the form's BLOCK-long blocks that start at a multiple of BLOCK. */
+const BLOCK = PIECE / 2;
+
 export class SecretScrubber {
+  /** Every window of every indexed form, built on the first text that may hold one (see scrub). */
   private readonly windows = new Set<string>();
+  /** The blocks at multiples of BLOCK of every indexed form: a text with none of them holds no piece. */
+  private readonly blocks = new Set<string>();
   /** Forms shorter than a window: replaced where they appear whole. */
   private readonly short = new Set<string>();
   private readonly known = new Set<string>();
+  /** The forms whose pieces are looked for, and how many of them have their windows in `windows`. */
+  private readonly indexed: string[] = [];
+  private windowed = 0;
 
   add(secret: string | undefined): void {
     if (secret === undefined || secret.length < MIN_SECRET || this.known.has(secret)) return;
@@ -43,7 +53,11 @@ export class SecretScrubber {
         this.short.add(form);
         continue;
       }
-      for (let i = 0; i + PIECE <= form.length; i++) this.windows.add(form.slice(i, i + PIECE));
+      // A piece of a form already indexed (the step token's parts, say) has every window indexed
+      // already; one native search spares slicing them all again.
+      if (this.indexed.some((known) => known.includes(form))) continue;
+      this.indexed.push(form);
+      for (let i = 0; i + BLOCK <= form.length; i += BLOCK) this.blocks.add(form.slice(i, i + BLOCK));
     }
   }
 
@@ -54,8 +68,12 @@ export class SecretScrubber {
     this.add(basicPair(user, password));
   }
 
+  /**
+   * Most texts hold no secret: a scan for the forms' aligned blocks (an eighth of their windows
+   * to index) clears them. Only a text with a block in it pays for the windows, indexed once.
+   */
   scrub(text: string): string {
-    let out = this.windows.size > 0 ? this.removeRuns(text) : text;
+    let out = this.mayHoldPiece(text) ? this.removeRuns(text) : text;
     // Longest first, so a short secret inside another is replaced whole.
     for (const secret of [...this.short].sort((a, b) => b.length - a.length)) {
       if (out.includes(secret)) out = out.split(secret).join(REDACTED);
@@ -63,7 +81,17 @@ export class SecretScrubber {
     return out;
   }
 
+  private mayHoldPiece(text: string): boolean {
+    if (this.blocks.size === 0 || text.length < PIECE) return false;
+    for (let i = 0; i + BLOCK <= text.length; i++) if (this.blocks.has(text.slice(i, i + BLOCK))) return true;
+    return false;
+  }
+
   private removeRuns(text: string): string {
+    for (; this.windowed < this.indexed.length; this.windowed++) {
+      const form = this.indexed[this.windowed] ?? "";
+      for (let i = 0; i + PIECE <= form.length; i++) this.windows.add(form.slice(i, i + PIECE));
+    }
     let out = "";
     let copied = 0;
     let runStart = -1;

@@ -43,6 +43,23 @@ describe("SecretScrubber", () => {
     expect(scrubber.scrub(`${SECRET} ${SECRET}`)).toBe(`${REDACTED} ${REDACTED}`);
   });
 
+  it("finds every piece at every offset, also of secrets added after a text was scrubbed, and of a part of a secret", () => {
+    const scrubber = new SecretScrubber();
+    const token = `${"a1b2c3d4e5".repeat(3)}.${SECRET}.${"z9y8x7w6v5".repeat(3)}`;
+    scrubber.add(token);
+    const cuts = (secret: string) =>
+      Array.from({ length: secret.length - PIECE + 1 }, (_, at) => secret.slice(at, at + PIECE));
+    for (const piece of cuts(token)) expect(scrubber.scrub(`<${piece}>`)).toBe(`<${REDACTED}>`);
+    // Its middle part: contained in the token, so nothing new to index, and still found.
+    scrubber.add(SECRET);
+    for (const piece of cuts(SECRET)) expect(scrubber.scrub(`<${piece}>`)).toBe(`<${REDACTED}>`);
+    const later = "Q".repeat(3) + SECRET.split("").reverse().join("");
+    expect(scrubber.scrub(`<${later}>`)).toBe(`<${later}>`);
+    scrubber.add(later);
+    for (const piece of cuts(later)) expect(scrubber.scrub(`<${piece}>`)).toBe(`<${REDACTED}>`);
+    expect(scrubber.scrub(`<${encodeURIComponent(later).slice(3, 3 + PIECE)}>`)).toBe(`<${REDACTED}>`);
+  });
+
   it("finds the JSON-escaped and percent-encoded forms too", () => {
     const scrubber = new SecretScrubber();
     scrubber.add(SECRET);
