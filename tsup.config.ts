@@ -101,12 +101,22 @@ module.exports = { register: fail, unregister: fail, registerBeforeExit: fail };
 };
 /**
  * The providers the pipe imports from `@aws-sdk/credential-providers`, the only ones its index
- * exports to the bundler. esbuild makes every dynamic import it scans an entry point, before tree
- * shaking drops the code that holds it: the package's other providers (Cognito, instance metadata,
- * temporary credentials...) would each add one, though no run can reach them. A provider added
- * here, or one the package stops exporting, fails the build, not a run.
+ * exports to the bundler, and loaded with it rather than on their first call.
+ * - esbuild makes every dynamic import it scans an entry point, before tree shaking drops the code
+ *   that holds it: the package's other providers (Cognito, instance metadata, temporary
+ *   credentials...) would each add one, though no run can reach them.
+ * - Each entry point cuts the SDK code it shares with the rest into chunks of its own, and a
+ *   dynamic import is one more file to read in the middle of the run: `fromTokenFile` and
+ *   `fromIni` import their packages that way when first called (and `fromIni` imports
+ *   `fromTokenFile`'s for a web-identity profile). Here the same code imports them statically.
+ * A provider added here, or a wrapper whose dynamic import is not the one expected, fails the
+ * build, not a run.
  */
 const USED_PROVIDERS = ["fromTokenFile", "fromIni"];
+const DYNAMIC_IMPORT = /await import\(("@aws-sdk\/credential-provider-[a-z-]+")\)/g;
+/** The wrappers, and fromIni's loader of fromTokenFile for web-identity profiles. */
+const STATICALLY_IMPORTING =
+  /@aws-sdk[\\/](credential-providers[\\/]dist-es[\\/](fromTokenFile|fromIni)|credential-provider-ini[\\/]dist-es[\\/]resolveWebIdentityCredentials)\.js$/;
 
 const usedProvidersOnly: Plugin = {
   name: "used-providers-only",
@@ -116,9 +126,21 @@ const usedProvidersOnly: Plugin = {
       const kept = lines.filter((line) =>
         USED_PROVIDERS.some((name) => line.startsWith(`export { ${name} }`)),
       );
-      if (kept.length !== USED_PROVIDERS.length)
+      if (kept.length !== USED_PROVIDERS.length) {
         throw new Error(`${args.path} no longer exports ${USED_PROVIDERS.join(", ")} one per line`);
+      }
       return { contents: kept.join("\n"), loader: "js" };
+    });
+    build.onLoad({ filter: STATICALLY_IMPORTING }, (args) => {
+      const text = readFileSync(args.path, "utf8");
+      const imported = [...text.matchAll(DYNAMIC_IMPORT)].map((match) => match[1]);
+      if (imported.length !== 1)
+        throw new Error(`${args.path}: expected one dynamic import of a provider package`);
+      // `await import(x)` becomes `provider`: the same module namespace, imported up front.
+      return {
+        contents: `import * as provider from ${imported[0]};\n${text.replace(DYNAMIC_IMPORT, "provider")}`,
+        loader: "js",
+      };
     });
   },
 };
