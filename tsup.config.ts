@@ -67,14 +67,12 @@ const STAND_INS: Record<string, string> = {
 };
 export const credentialsWillNeedRefresh = () => false;
 export const credentialsTreatedAsExpired = () => false;`,
-  "thread-stream": `module.exports = class ThreadStream {
-  constructor() { throw new Error("bitbucket-aws-oidc does not bundle pino transports"); }
-};`,
   "sonic-boom": `module.exports = class SonicBoom {
   constructor() { throw new Error("bitbucket-aws-oidc passes pino its own stream; sonic-boom is not bundled"); }
 };`,
-  // pino requires these as it loads, for transports and multistream; with its own stream the pipe
-  // uses neither, and on-exit-leak-free only serves sonic-boom.
+  // pino requires these as it loads, for transports (with thread-stream, which only they require)
+  // and multistream; with its own stream the pipe uses neither, and on-exit-leak-free only serves
+  // sonic-boom.
   "pino/lib/transport.js": `module.exports = function transport() {
   throw new Error("bitbucket-aws-oidc does not bundle pino transports");
 };`,
