@@ -17,7 +17,7 @@
  * run's folder, writes the result there, and the others read it.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import {
   chmod,
   copyFile,
@@ -415,6 +415,25 @@ async function nodePackage(): Promise<string> {
   if (packed.status !== 0 || !file)
     throw new Error(`npm pack ${name}@${NODE_MAJOR} failed:\n${packed.output}`);
   return path.join(cacheDir, file);
+}
+
+/**
+ * The Node.js binary the image ships (the same package), unpacked once beside it: for a test that
+ * must run code on that Node, not on the one running the tests.
+ */
+export async function shippedNode(): Promise<string> {
+  const tgz = await nodePackage();
+  const unpacked = path.join(cacheDir, path.basename(tgz, ".tgz"));
+  const node = path.join(unpacked, "package/bin/node");
+  if (existsSync(node)) return node;
+  // Unpacked aside and renamed into place: test files run in parallel.
+  const work = await mkdtemp(path.join(cacheDir, "unpacking-"));
+  execFileSync("tar", ["-xzf", tgz, "-C", work, "package/bin/node"]);
+  await rename(work, unpacked).catch(async (error: unknown) => {
+    await rm(work, { recursive: true, force: true });
+    if (!existsSync(node)) throw error;
+  });
+  return node;
 }
 
 /** The C libraries (and the loader) a binary needs, as `ldd` lists them. */
