@@ -401,7 +401,7 @@ try {
     "",
     ...targets,
     "",
-    "The local world speaks plain http on 127.0.0.1. Against AWS a run also loads node:https and TLS (about 7 ms on Node 24) and makes one TLS handshake; so do the SDK floor and the AWS CLI.",
+    "The local world speaks plain http on 127.0.0.1. The SDK's HTTP handler loads node:https all the same, and on loading TLS Node 24 starts reading its bundled root certificates on another thread (about 11 % of a run's instructions, pipe and floor alike); against AWS a run also creates a TLS context from them and makes one TLS handshake; so do the SDK floor and the AWS CLI.",
     "",
     `Sequential round trips (answers delayed by ${LATENCY_MS} ms, ${tripStart.label}):`,
     "",
