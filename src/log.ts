@@ -68,15 +68,24 @@ export function createLog(options: { fd?: number; debug?: boolean } = {}): Log {
     return mask ? out.replace(ACCOUNT_ID, MASKED_ACCOUNT) : out;
   };
 
+  // Set once the reader of the log has gone (`| head -1` on a terminal): the run goes on without
+  // its log, and its exit status still says how it ended.
+  let readerGone = false;
   const sink = {
     write(line: string): void {
+      if (readerGone) return;
       const { level, msg, ...fields } = JSON.parse(line) as { level: string; msg: string } & Record<
         string,
         unknown
       >;
       const extra = Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : "";
       const text = `${PREFIX[level] ?? ""}${render(`${msg}${extra}`)}`;
-      writeSync(fd, `${text}\n`);
+      try {
+        writeSync(fd, `${text}\n`);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EPIPE") throw error;
+        readerGone = true;
+      }
     },
   };
 

@@ -1,8 +1,18 @@
-import { readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { variablesHelp } from "../../src/config/variables.ts";
-import { baseEnv, ROOT, run, runBuiltPipe, runStep } from "../support/pipe.ts";
+import {
+  baseEnv,
+  bitbucketEnv,
+  PIPE,
+  ROOT,
+  run,
+  runBuiltPipe,
+  runStep,
+  TEST_REPOSITORY,
+} from "../support/pipe.ts";
 import { useStepWorld } from "../support/stepWorld.ts";
 import type { World } from "../world/index.ts";
 
@@ -175,5 +185,45 @@ describe("--help and --version for every command", () => {
       "- --repository-uuid is required, once per repository (Repository settings → OpenID Connect in Bitbucket, or --from-token).",
     );
     expect(log.at(-1)).toMatch(/^✖ Fix the flags listed above/);
+  });
+});
+
+/** The built pipe with nobody reading its stdout (`| head -0`): its read end is closed at once. */
+function runUnread(env: Record<string, string>, cwd: string, args: readonly string[] = []) {
+  return new Promise<{ status: number; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, [PIPE, ...args], { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ status: code ?? (signal ? 128 : 1), stderr }));
+  });
+}
+
+describe("a log nobody reads (stdout closed, as by `| head -1`)", () => {
+  it("the run still writes its files and exits 0, with no error of its own", async () => {
+    const token = await world.issuer.token({ repositoryUuid: TEST_REPOSITORY });
+    const env = bitbucketEnv({
+      cloneDir: clone.dir,
+      token,
+      endpoint: world.endpoint,
+      variables: { AWS_ROLE_ARN: roleArn },
+    });
+    rmSync(path.join(clone.dir, ".aws-oidc"), { recursive: true, force: true });
+    const result = await runUnread(env, clone.dir);
+    expect(result).toEqual({ status: 0, stderr: "" });
+    expect(existsSync(path.join(clone.dir, ".aws-oidc", "env"))).toBe(true);
+  });
+
+  it("a failed run keeps its exit status", async () => {
+    const env = bitbucketEnv({
+      cloneDir: clone.dir,
+      token: "not-a-token",
+      endpoint: world.endpoint,
+      variables: { AWS_ROLE_ARN: roleArn },
+    });
+    expect(await runUnread(env, clone.dir)).toEqual({ status: 2, stderr: "" });
   });
 });
