@@ -3,16 +3,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { variablesHelp } from "../../src/config/variables.ts";
-import {
-  baseEnv,
-  bitbucketEnv,
-  PIPE,
-  ROOT,
-  run,
-  runBuiltPipe,
-  runStep,
-  TEST_REPOSITORY,
-} from "../support/pipe.ts";
+import { baseEnv, bitbucketEnv, PIPE, ROOT, run, runBuiltPipe, runStep, stepEnv } from "../support/pipe.ts";
 import { useStepWorld } from "../support/stepWorld.ts";
 import type { World } from "../world/index.ts";
 
@@ -204,13 +195,7 @@ function runUnread(env: Record<string, string>, cwd: string, args: readonly stri
 
 describe("a log nobody reads (stdout closed, as by `| head -1`)", () => {
   it("the run still writes its files and exits 0, with no error of its own", async () => {
-    const token = await world.issuer.token({ repositoryUuid: TEST_REPOSITORY });
-    const env = bitbucketEnv({
-      cloneDir: clone.dir,
-      token,
-      endpoint: world.endpoint,
-      variables: { AWS_ROLE_ARN: roleArn },
-    });
+    const { env } = await stepEnv(world, clone.dir, { AWS_ROLE_ARN: roleArn });
     rmSync(path.join(clone.dir, ".aws-oidc"), { recursive: true, force: true });
     const result = await runUnread(env, clone.dir);
     expect(result).toEqual({ status: 0, stderr: "" });

@@ -13,7 +13,7 @@ import { mkdir, mkdtemp, readdir, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { baseEnv, bitbucketEnv, type Finished, ROOT, run, TEST_REPOSITORY } from "../support/pipe.ts";
+import { baseEnv, type Finished, ROOT, run, stepEnv } from "../support/pipe.ts";
 import { useStepWorld } from "../support/stepWorld.ts";
 import type { World } from "../world/index.ts";
 
@@ -129,13 +129,7 @@ describe("the npm package", () => {
   });
 
   it("runs a step end to end from the installed bin: exit 0, and an env file bash sources", async () => {
-    const token = await world.issuer.token({ repositoryUuid: TEST_REPOSITORY });
-    const env = bitbucketEnv({
-      cloneDir: clone.dir,
-      token,
-      endpoint: world.endpoint,
-      variables: { AWS_ROLE_ARN: roleArn },
-    });
+    const { env } = await stepEnv(world, clone.dir, { AWS_ROLE_ARN: roleArn });
     const result = await run(bin, [], { env, cwd: clone.dir });
     expect(result.status, result.output).toBe(0);
     expect(world.requests.map((r) => r.action)).toContain("AssumeRoleWithWebIdentity");

@@ -145,6 +145,17 @@ export interface StepWorld {
 
 export const TEST_REPOSITORY = "{aaaaaaaa-0000-4000-8000-000000000001}";
 
+/** A Bitbucket-like step's environment: a fresh token for the test repository, the world's endpoint, the variables. */
+export async function stepEnv(
+  world: StepWorld,
+  cloneDir: string,
+  variables: Record<string, string | undefined>,
+  tokenOptions: Record<string, unknown> = {},
+): Promise<{ token: string; env: Record<string, string> }> {
+  const token = await world.issuer.token({ repositoryUuid: TEST_REPOSITORY, ...tokenOptions });
+  return { token, env: bitbucketEnv({ cloneDir, token, endpoint: world.endpoint, variables }) };
+}
+
 /** One pipe run in a Bitbucket-like step: a fresh token for `repositoryUuid`, the variables, the built pipe. */
 export async function runStep(
   world: StepWorld,
@@ -153,8 +164,7 @@ export async function runStep(
   tokenOptions: Record<string, unknown> = {},
   options: PipeRunOptions = {},
 ) {
-  const token = await world.issuer.token({ repositoryUuid: TEST_REPOSITORY, ...tokenOptions });
-  const env = bitbucketEnv({ cloneDir, token, endpoint: world.endpoint, variables });
+  const { token, env } = await stepEnv(world, cloneDir, variables, tokenOptions);
   return { token, env, result: await runBuiltPipe(env, cloneDir, [], options) };
 }
 
