@@ -45,7 +45,15 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): Record<
 export function run(
   command: string,
   args: readonly string[],
-  options: { env: Record<string, string>; cwd: string; input?: string; uid?: number; gid?: number },
+  options: {
+    env: Record<string, string>;
+    cwd: string;
+    input?: string;
+    uid?: number;
+    gid?: number;
+    /** Nobody reads stdout (`| head -0`): its read end is closed at once. */
+    stdoutClosed?: boolean;
+  },
 ): Promise<Finished> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
@@ -58,10 +66,12 @@ export function run(
     let stdout = "";
     let stderr = "";
     let output = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk;
-      output += chunk;
-    });
+    if (options.stdoutClosed) child.stdout.destroy();
+    else
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk;
+        output += chunk;
+      });
     child.stderr.on("data", (chunk: Buffer) => {
       stderr += chunk;
       output += chunk;
@@ -79,6 +89,8 @@ export function run(
 export interface PipeRunOptions {
   /** Secrets this run feeds the pipe on purpose, where the contract lets it print them (leak guard opt-out). */
   allowedLeaks?: readonly string[];
+  /** Nobody reads the pipe's stdout: its read end is closed at once. */
+  stdoutClosed?: boolean;
 }
 
 /**
@@ -91,7 +103,11 @@ export async function runBuiltPipe(
   args: readonly string[] = [],
   options: PipeRunOptions = {},
 ): Promise<Finished> {
-  const result = await run(process.execPath, [PIPE, ...args], { env, cwd });
+  const result = await run(process.execPath, [PIPE, ...args], {
+    env,
+    cwd,
+    ...(options.stdoutClosed ? { stdoutClosed: true } : {}),
+  });
   guardRun(result, env, cwd, options.allowedLeaks);
   return result;
 }
