@@ -12,7 +12,8 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { createStaging, ownerToGive, writeOutputFiles } from "../../src/outputs/files.ts";
 import { TEMP_PREFIX } from "../../src/outputs/folder.ts";
-import { fileMode, thrown } from "../support/output.ts";
+import { caught } from "../support/caught.ts";
+import { fileMode } from "../support/output.ts";
 import { useTempDir } from "../support/tempDir.ts";
 
 /**
@@ -58,7 +59,7 @@ describe("writeOutputFiles", () => {
     mkdirSync(out);
     writeFileSync(path.join(dir, "victim"), "keep");
     symlinkSync(path.join(dir, "victim"), path.join(out, "env"));
-    const error = thrown(() => writeOutputFiles(out, [{ name: "env", content: "x" }], undefined));
+    const error = caught(() => writeOutputFiles(out, [{ name: "env", content: "x" }], undefined));
     expect(error.kind).toBe("input");
     expect(error.message).toMatch(/is a symbolic link/);
     expect(readFileSync(path.join(dir, "victim"), "utf8")).toBe("keep");
@@ -66,7 +67,7 @@ describe("writeOutputFiles", () => {
     const linkedFolder = path.join(dir, "linked");
     symlinkSync(out, linkedFolder);
     expect(
-      thrown(() => writeOutputFiles(linkedFolder, [{ name: "npmrc", content: "x" }], undefined)).kind,
+      caught(() => writeOutputFiles(linkedFolder, [{ name: "npmrc", content: "x" }], undefined)).kind,
     ).toBe("input");
     expect(existsSync(path.join(out, "npmrc"))).toBe(false);
   });
@@ -74,7 +75,7 @@ describe("writeOutputFiles", () => {
   it("a folder it cannot create is exit 1 naming the path and the cause", () => {
     const dir = temp();
     writeFileSync(path.join(dir, "file"), "");
-    const error = thrown(() =>
+    const error = caught(() =>
       writeOutputFiles(path.join(dir, "file/o"), [{ name: "env", content: "x" }], undefined),
     );
     expect(error.kind).toBe("internal");

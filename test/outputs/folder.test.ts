@@ -8,7 +8,7 @@ import {
   removeOutputFiles,
   TEMP_PREFIX,
 } from "../../src/outputs/folder.ts";
-import { thrown } from "../support/output.ts";
+import { caught } from "../support/caught.ts";
 import { useTempDir } from "../support/tempDir.ts";
 
 /**
@@ -32,14 +32,14 @@ describe("checkOutputDir", () => {
     const elsewhere = path.join(clone, "elsewhere");
     mkdirSync(elsewhere);
     symlinkSync(elsewhere, path.join(clone, "linked"));
-    expect(thrown(() => checkOutputDir(path.join(clone, "linked"), clone)).message).toMatch(
+    expect(caught(() => checkOutputDir(path.join(clone, "linked"), clone)).message).toMatch(
       /^OUTPUT_DIR: the folder .*linked is a symbolic link/,
     );
     for (const name of ["aws-credentials", "docker"]) {
       const out = path.join(clone, `o-${name}`);
       mkdirSync(out);
       symlinkSync(elsewhere, path.join(out, name));
-      const error = thrown(() => checkOutputDir(out, clone));
+      const error = caught(() => checkOutputDir(out, clone));
       expect(error.kind).toBe("input");
       expect(error.message).toContain(path.join(out, name));
     }
@@ -48,7 +48,7 @@ describe("checkOutputDir", () => {
   it("refuses a file where the folder should be", () => {
     const clone = temp();
     writeFileSync(path.join(clone, "o"), "");
-    expect(thrown(() => checkOutputFolder(path.join(clone, "o"), clone)).message).toMatch(
+    expect(caught(() => checkOutputFolder(path.join(clone, "o"), clone)).message).toMatch(
       /exists and is not a folder/,
     );
   });
@@ -60,7 +60,7 @@ describe("checkOutputDir", () => {
     mkdirSync(clone);
     mkdirSync(outside);
     symlinkSync(outside, path.join(clone, "up"));
-    expect(thrown(() => checkOutputFolder(path.join(clone, "up/creds"), clone)).message).toMatch(
+    expect(caught(() => checkOutputFolder(path.join(clone, "up/creds"), clone)).message).toMatch(
       /leads outside BITBUCKET_CLONE_DIR .* through a symbolic link/,
     );
     expect(() => checkOutputFolder(path.join(clone, "up/creds"), undefined)).not.toThrow();

@@ -1,5 +1,4 @@
 import { lstatSync, statSync } from "node:fs";
-import type { PipeError } from "../../src/errors.ts";
 
 /** What the end-to-end and security tests read in a run's output and its files: defined once here. */
 
@@ -33,14 +32,4 @@ export function piecesIn(text: string, secret: string): string[] {
     }
   }
   return found;
-}
-
-/** The error `fn` throws; a test that expected a failure fails if there is none. */
-export function thrown<E = PipeError>(fn: () => unknown): E {
-  try {
-    fn();
-  } catch (error) {
-    return error as E;
-  }
-  throw new Error("expected a failure");
 }
