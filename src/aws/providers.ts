@@ -81,8 +81,11 @@ export async function credentialsFromIni(
       assumed = true;
       return identity(await assume(params));
     },
+    // Only a role_arn with a source_profile reaches here; unusableFiles below says whose files.
     roleAssumer: async () => {
-      throw internalError("The staged profiles chain roles: the pipe writes no such profile.");
+      throw new Error(
+        "it resolves to a chain of roles (role_arn with source_profile), which the pipe never writes.",
+      );
     },
   });
   try {

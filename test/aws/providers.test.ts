@@ -195,7 +195,7 @@ describe("credentialsFromIni", () => {
     );
     expect(isPipeError(error)).toBe(true);
     expect((error as PipeError).message).toBe(
-      "The AWS SDK could not use the staged aws-config/aws-credentials for the profile dev: The staged profiles chain roles: the pipe writes no such profile.",
+      "The AWS SDK could not use the staged aws-config/aws-credentials for the profile dev: it resolves to a chain of roles (role_arn with source_profile), which the pipe never writes.",
     );
   });
 });
