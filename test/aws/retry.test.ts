@@ -28,6 +28,21 @@ const within = <T>(ms: number, promise: Promise<T>): Promise<T> =>
     ),
   ]);
 
+/** A backoff that never ends by itself (only a cancellation ends the call), and when it began. */
+function endlessBackoff() {
+  let began: () => void = () => {};
+  const asleep = new Promise<void>((resolve) => {
+    began = resolve;
+  });
+  return {
+    asleep,
+    sleep: () => {
+      began();
+      return new Promise<void>(() => {});
+    },
+  };
+}
+
 describe("backoffDelay", () => {
   it("is full jitter under a capped exponential", () => {
     expect(backoffDelay(1, 1000, 20_000, () => 0.999)).toBeCloseTo(999);
@@ -144,10 +159,7 @@ describe("withRetry", () => {
     const cancel = new AbortController();
     let calls = 0;
     const warnings: string[] = [];
-    let sleeping: () => void = () => {};
-    const asleep = new Promise<void>((resolve) => {
-      sleeping = resolve;
-    });
+    const backoff = endlessBackoff();
     const failure = withRetry(
       "call",
       async () => {
@@ -160,15 +172,11 @@ describe("withRetry", () => {
         notAfterMs: Date.now() + 600_000,
         random: () => 1,
         cancel: cancel.signal,
-        // A backoff that never ends by itself: only the cancellation can end this call.
-        sleep: () => {
-          sleeping();
-          return new Promise<void>(() => {});
-        },
+        sleep: backoff.sleep,
       },
       (message) => warnings.push(message),
     ).catch((e: unknown) => e);
-    await asleep;
+    await backoff.asleep;
     expect([calls, warnings.length]).toEqual([1, 1]);
     const reason = new Error("another call was refused");
     cancel.abort(reason);
@@ -197,10 +205,7 @@ describe("withRetry", () => {
     answer("the answer on its way");
     expect(await within(1000, onTheWire)).toBe("the answer on its way");
 
-    let sleeping: () => void = () => {};
-    const asleep = new Promise<void>((resolve) => {
-      sleeping = resolve;
-    });
+    const backoff = endlessBackoff();
     const stopBackoff = new AbortController();
     const backingOff = withRetry(
       "call",
@@ -213,14 +218,11 @@ describe("withRetry", () => {
         timeScale: 1,
         notAfterMs: Date.now() + 600_000,
         stopRetrying: stopBackoff.signal,
-        sleep: () => {
-          sleeping();
-          return new Promise<void>(() => {});
-        },
+        sleep: backoff.sleep,
       },
       (message) => warnings.push(message),
     ).catch((e: unknown) => e);
-    await asleep;
+    await backoff.asleep;
     stopBackoff.abort(reason);
     expect(await within(1000, backingOff)).toBe(reason);
     expect([calls, warnings.length]).toEqual([2, 1]);
