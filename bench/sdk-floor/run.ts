@@ -1,7 +1,8 @@
 /**
  * The SDK floor: the least an SDK-based pipe can do. The two STS calls with @aws-sdk/client-sts
  * (the unsigned assume with the step's token, then GetCallerIdentity with its keys) and one 0600
- * file with the keys. Region and endpoint come from the environment, as the SDK reads them.
+ * file with the keys; with VERIFY=false, as the pipe's, only the assume. Region and endpoint come
+ * from the environment, as the SDK reads them.
  * Bundled by bundleOptions (tsup.config.ts), the pipe's own build, with no stand-in but the
  * default credential chain, which neither call reaches.
  */
@@ -23,7 +24,9 @@ const credentials = {
   secretAccessKey: keys.SecretAccessKey,
   sessionToken: keys.SessionToken,
 };
-await new STSClient({ maxAttempts: 1, credentials }).send(new GetCallerIdentityCommand({}));
+if (env.VERIFY !== "false") {
+  await new STSClient({ maxAttempts: 1, credentials }).send(new GetCallerIdentityCommand({}));
+}
 writeFileSync(
   env.SDK_FLOOR_OUTPUT ?? "sdk-floor.env",
   `export AWS_ACCESS_KEY_ID='${credentials.accessKeyId}'\nexport AWS_SECRET_ACCESS_KEY='${credentials.secretAccessKey}'\nexport AWS_SESSION_TOKEN='${credentials.sessionToken}'\n`,
