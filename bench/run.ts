@@ -15,6 +15,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { DEFAULT_OUTPUT_DIR } from "../src/config/outputDir.ts";
 import { docker, dockerEngine, pipeImages, releaseDocker, shippedNode } from "../test/support/docker.ts";
 import { makeCloneDir, TEST_REPOSITORY } from "../test/support/pipe.ts";
 import { startWorld } from "../test/world/index.ts";
@@ -143,7 +144,7 @@ const clone = await makeCloneDir();
 const excludeFile = path.join(clone.dir, ".git", "info", "exclude");
 const freshExclude = existsSync(excludeFile) ? readFileSync(excludeFile, "utf8") : undefined;
 function inFreshClone(command: string, args: string[], env: Record<string, string>): Promise<number> {
-  rmSync(path.join(clone.dir, ".aws-oidc"), { recursive: true, force: true });
+  rmSync(path.join(clone.dir, DEFAULT_OUTPUT_DIR), { recursive: true, force: true });
   if (freshExclude === undefined) rmSync(excludeFile, { force: true });
   else writeFileSync(excludeFile, freshExclude);
   return timed(command, args, env, clone.dir);
