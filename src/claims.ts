@@ -1,4 +1,5 @@
-import { parseArgs } from "node:util";
+// node:util loads its parseArgs when the property is first read: read when `claims` runs, not on every run.
+import util from "node:util";
 import { claimLines } from "./diagnose.js";
 import { inputError } from "./errors.js";
 import { printableJson } from "./printable.js";
@@ -23,7 +24,7 @@ const usageError = (message: string) =>
   inputError(message, { fix: "Run `claims` or `claims --format json` (`claims --help` says more)." });
 
 function parseFormat(args: readonly string[]): "text" | "json" {
-  const { values, positionals, tokens } = parseArgs({
+  const { values, positionals, tokens } = util.parseArgs({
     args: [...args],
     options: { format: { type: "string" } },
     strict: false,

@@ -4,12 +4,13 @@
  * gets the builtin it asked for.
  */
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { build } from "tsup";
 import { describe, expect, it } from "vitest";
-import { bundleOptions, namesImported } from "../tsup.config.ts";
+import { bundleOptions, namesImported, pinoToolsReadingMainThreadOnUse } from "../tsup.config.ts";
 import { shippedNode } from "./support/docker.ts";
+import { PIPE } from "./support/pipe.ts";
 import { useTempDir } from "./support/tempDir.ts";
 
 describe("namesImported", () => {
@@ -84,5 +85,43 @@ describe("a bundle's builtin imports", () => {
     // An `import` turned into a copy of the module's exports would load node:util's and node:fs's
     // lazy parts (streams, diff, workers...) here.
     expect((bundled.loaded as string[]).filter((name) => !byHand.has(name))).toEqual([]);
+  });
+});
+
+describe("pino's tools in the bundle", () => {
+  const tools = readFileSync(path.join(path.dirname(PIPE), "../node_modules/pino/lib/tools.js"), "utf8");
+
+  it("read isMainThread where sonic-boom's destination uses it, not as they load", () => {
+    const read = pinoToolsReadingMainThreadOnUse(tools);
+    expect(read).not.toContain("const { isMainThread }");
+    expect(read.match(/require\('worker_threads'\)/g)).toHaveLength(1);
+    expect(read).toContain("!opts.sync && require('worker_threads').isMainThread");
+  });
+
+  it("fail the build when pino reads it another way", () => {
+    const changed = tools.replace("require('worker_threads')", "require('node:worker_threads')");
+    expect(() => pinoToolsReadingMainThreadOnUse(changed)).toThrow(/expected one/);
+  });
+});
+
+describe("a pipe run from dist/", () => {
+  const dir = useTempDir("bundle-run-");
+
+  // What no plain run uses: pino's worker-thread check and the claims command's argument parser.
+  it("loads neither node:worker_threads nor node:util's parseArgs", async () => {
+    const node = await shippedNode();
+    const preload = path.join(dir(), "loaded.cjs");
+    const list = path.join(dir(), "loaded.json");
+    writeFileSync(
+      preload,
+      `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(list)}, JSON.stringify(process.moduleLoadList)));`,
+    );
+    // --version loads every module a run loads before its first request (the compile cache's fill).
+    execFileSync(node, ["-r", preload, PIPE, "--version"], {
+      env: { PATH: process.env.PATH, NODE_DISABLE_COMPILE_CACHE: "1" },
+    });
+    const loaded = JSON.parse(readFileSync(list, "utf8")) as string[];
+    expect(loaded).toContain("NativeModule https");
+    expect(loaded.filter((name) => /worker_threads|internal\/worker$|parse_args/.test(name))).toEqual([]);
   });
 });
