@@ -3,7 +3,7 @@
  * @aws-sdk/client-sts and one 0600 file, built by the pipe's own bundler settings) and beside the
  * AWS CLI v2 doing the same assume, measured interleaved against the local AWS world on the Node
  * 24 the image ships, with the compile cache filled as the image build fills it (the floor shares
- * it). Several sets of interleaved rounds, each set's ratios
+ * it) and the Node options of the image's entrypoint (the floor's too). Several sets of interleaved rounds, each set's ratios
  * reported, since on a 2-core machine one set's ratio moves by ±0.1. Also: sequential round trips
  * (pairs of runs without and with a fixed delay added to every answer), peak RSS, image and bundle
  * sizes.
@@ -75,6 +75,20 @@ function peakRss(
       resolve(kb ? Number(kb) / 1024 : undefined);
     });
   });
+}
+
+/**
+ * The Node options the image's entrypoint starts the pipe with (the Dockerfile's exec-form
+ * ENTRYPOINT, between node and the script): the bench starts the pipe, and the SDK floor, the same
+ * way, so that the targets are measured on the image's start.
+ */
+function entrypointNodeOptions(): string[] {
+  const dockerfile = readFileSync(path.join(ROOT, "Dockerfile"), "utf8");
+  const form = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
+  const [, ...args] = form === undefined ? [] : (JSON.parse(form) as string[]);
+  const script = args.findIndex((arg) => arg.endsWith("/dist/index.js"));
+  if (script < 0) throw new Error("Dockerfile: no exec-form ENTRYPOINT that starts dist/index.js");
+  return args.slice(0, script);
 }
 
 const median = (xs: number[]) => {
@@ -187,6 +201,8 @@ try {
   interface Start {
     label: string;
     binary: string;
+    /** Node's options before the script: the entrypoint's, for the image's start. */
+    options: readonly string[];
     pipe: (args: readonly string[]) => string[];
     env: Record<string, string>;
   }
@@ -194,6 +210,7 @@ try {
   const host: Start = {
     label: `Node ${process.version}, dist/ (npx)`,
     binary: process.execPath,
+    options: [],
     pipe: (args) => [path.join(DIST, "index.js"), ...args],
     env: {},
   };
@@ -204,25 +221,24 @@ try {
   if (n24) {
     const version = execFileSync(n24, ["--version"], { encoding: "utf8" }).trim();
     const cacheDir = path.join(scratch, "compile-cache");
+    const options = entrypointNodeOptions();
+    const shown = options.map((option) => `, ${option}`).join("");
     // The compile cache, filled beforehand as an image build would; the floor shares it.
     shipped = {
-      label: `Node ${version}, dist/ + compile cache`,
+      label: `Node ${version}, dist/ + compile cache${shown}`,
       binary: n24,
-      pipe: (args) => [path.join(DIST, "index.js"), ...args],
+      options,
+      pipe: (args) => [...options, path.join(DIST, "index.js"), ...args],
       env: { NODE_COMPILE_CACHE: cacheDir },
     };
     // The pipe's as the Dockerfile fills it (`--version`); the floor's with a run of its own.
-    await timed(
-      n24,
-      [path.join(DIST, "index.js"), "--version"],
-      { ...step, NODE_COMPILE_CACHE: cacheDir },
-      clone.dir,
-    );
-    await timed(n24, [floorEntry], { ...floorEnv, NODE_COMPILE_CACHE: cacheDir }, clone.dir);
+    await timed(n24, shipped.pipe(["--version"]), { ...step, NODE_COMPILE_CACHE: cacheDir }, clone.dir);
+    await timed(n24, [...options, floorEntry], { ...floorEnv, NODE_COMPILE_CACHE: cacheDir }, clone.dir);
     starts.push({
-      label: `Node ${version}, dist/, no compile cache`,
+      label: `Node ${version}, dist/, no compile cache${shown}`,
       binary: n24,
-      pipe: (args) => [path.join(DIST, "index.js"), ...args],
+      options,
+      pipe: (args) => [...options, path.join(DIST, "index.js"), ...args],
       env: { NODE_DISABLE_COMPILE_CACHE: "1" },
     });
     starts.push(shipped);
@@ -238,18 +254,19 @@ try {
     cases.push({
       start: c.label,
       name: "node -e 0",
-      run: () => timed(c.binary, ["-e", "0"], { ...clean, ...c.env }, scratch),
+      run: () => timed(c.binary, [...c.options, "-e", "0"], { ...clean, ...c.env }, scratch),
     });
     cases.push({
       start: c.label,
       name: floorName,
-      run: () => timed(c.binary, [floorEntry], { ...floorEnv, ...c.env }, clone.dir),
+      run: () => timed(c.binary, [...c.options, floorEntry], { ...floorEnv, ...c.env }, clone.dir),
     });
     // Not a target: the yardstick for VERIFY=false, whose one call the two-call floor overstates.
     cases.push({
       start: c.label,
       name: noVerifyFloorName,
-      run: () => timed(c.binary, [floorEntry], { ...floorEnv, VERIFY: "false", ...c.env }, clone.dir),
+      run: () =>
+        timed(c.binary, [...c.options, floorEntry], { ...floorEnv, VERIFY: "false", ...c.env }, clone.dir),
     });
   }
   for (const start of starts) {
@@ -329,7 +346,12 @@ try {
     shipped: await rssOf(shipped),
     shippedCodeArtifact: await rssOf(shipped, pipeVariants["pipe + CodeArtifact npm"]),
     floor: shipped
-      ? await peakRss(shipped.binary, [floorEntry], { ...floorEnv, ...shipped.env }, clone.dir)
+      ? await peakRss(
+          shipped.binary,
+          [...shipped.options, floorEntry],
+          { ...floorEnv, ...shipped.env },
+          clone.dir,
+        )
       : undefined,
   };
   const distBytes = readdirSync(DIST).reduce((sum, f) => sum + statSync(path.join(DIST, f)).size, 0);
@@ -402,7 +424,7 @@ try {
     `- Date: ${new Date().toISOString()}`,
     `- Machine: ${os.cpus()[0]?.model ?? "unknown"} × ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`,
     `- Runs: ${SETS} sets of ${RUNS} interleaved rounds (every case once per round), cold processes, against the local AWS world on 127.0.0.1, clean environment (no NODE_EXTRA_CA_CERTS); medians over all sets`,
-    "- The image starts the pipe from dist/ with the compile cache its build fills (Dockerfile): the targets below are for that start.",
+    `- The image starts the pipe from dist/ with the compile cache its build fills and its entrypoint's Node options (Dockerfile${shipped && shipped.options.length > 0 ? `: ${shipped.options.join(" ")}` : ""}); the SDK floor is started the same way: the targets below are for that start.`,
     "",
     "| Start | Case | median ms | min | max | / SDK floor | / AWS CLI v2 assume |",
     "|---|---|---:|---:|---:|---:|---:|",

@@ -301,7 +301,11 @@ describe("the image", () => {
       version: string;
       license: string;
     };
-    expect(info?.Config.Entrypoint).toEqual(["/nodejs/bin/node", "/opt/bitbucket-aws-oidc/dist/index.js"]);
+    expect(info?.Config.Entrypoint).toEqual([
+      "/nodejs/bin/node",
+      "--v8-pool-size=1",
+      "/opt/bitbucket-aws-oidc/dist/index.js",
+    ]);
     expect(info?.Config.Cmd ?? []).toEqual([]);
     // Bitbucket sets the working directory and runs pipes as root: the image leaves both alone.
     expect(info?.Config.WorkingDir).toBe("");
