@@ -3,10 +3,10 @@
  * @aws-sdk/client-sts and one 0600 file, built by the pipe's own bundler settings) and beside the
  * AWS CLI v2 doing the same assume, measured interleaved against the local AWS world on the Node
  * 24 the image ships, with the compile cache filled as the image build fills it (the floor shares
- * it) and the Node options of the image's entrypoint (the floor's too). Several sets of interleaved rounds, each set's ratios
- * reported, since on a 2-core machine one set's ratio moves by ±0.1. Also: sequential round trips
- * (pairs of runs without and with a fixed delay added to every answer), peak RSS, image and bundle
- * sizes.
+ * it) and the Node options of the image's entrypoint (the floor's too). Several sets of
+ * interleaved rounds, each set's ratios reported, since on a 2-core machine one set's ratio moves
+ * by ±0.1. Also: sequential round trips (pairs of runs without and with a fixed delay added to
+ * every answer), peak RSS, image and bundle sizes.
  * Prints a table and writes bench/results.md. Performance targets live here, not in tests.
  */
 import { execFileSync, spawn } from "node:child_process";
