@@ -203,15 +203,16 @@ try {
     binary: string;
     /** Node's options before the script: the entrypoint's, for the image's start. */
     options: readonly string[];
-    pipe: (args: readonly string[]) => string[];
     env: Record<string, string>;
   }
+  /** Node's arguments for `script` started this way. */
+  const nodeArgs = (start: Start, script: string, ...args: string[]) => [...start.options, script, ...args];
+  const pipeEntry = path.join(DIST, "index.js");
   const starts: Start[] = [];
   const host: Start = {
     label: `Node ${process.version}, dist/ (npx)`,
     binary: process.execPath,
     options: [],
-    pipe: (args) => [path.join(DIST, "index.js"), ...args],
     env: {},
   };
   let shipped: Start | undefined;
@@ -228,17 +229,15 @@ try {
       label: `Node ${version}, dist/ + compile cache${shown}`,
       binary: n24,
       options,
-      pipe: (args) => [...options, path.join(DIST, "index.js"), ...args],
       env: { NODE_COMPILE_CACHE: cacheDir },
     };
     // The pipe's as the Dockerfile fills it (`--version`); the floor's with a run of its own.
-    await timed(n24, shipped.pipe(["--version"]), { ...step, NODE_COMPILE_CACHE: cacheDir }, clone.dir);
-    await timed(n24, [...options, floorEntry], { ...floorEnv, NODE_COMPILE_CACHE: cacheDir }, clone.dir);
+    await timed(n24, nodeArgs(shipped, pipeEntry, "--version"), { ...step, ...shipped.env }, clone.dir);
+    await timed(n24, nodeArgs(shipped, floorEntry), { ...floorEnv, ...shipped.env }, clone.dir);
     starts.push({
       label: `Node ${version}, dist/, no compile cache${shown}`,
       binary: n24,
       options,
-      pipe: (args) => [...options, path.join(DIST, "index.js"), ...args],
       env: { NODE_DISABLE_COMPILE_CACHE: "1" },
     });
     starts.push(shipped);
@@ -256,18 +255,18 @@ try {
       name: "node -e 0",
       run: () => timed(c.binary, [...c.options, "-e", "0"], { ...clean, ...c.env }, scratch),
     });
-    cases.push({
-      start: c.label,
-      name: floorName,
-      run: () => timed(c.binary, [...c.options, floorEntry], { ...floorEnv, ...c.env }, clone.dir),
-    });
-    // Not a target: the yardstick for VERIFY=false, whose one call the two-call floor overstates.
-    cases.push({
-      start: c.label,
-      name: noVerifyFloorName,
-      run: () =>
-        timed(c.binary, [...c.options, floorEntry], { ...floorEnv, VERIFY: "false", ...c.env }, clone.dir),
-    });
+    // The VERIFY=false floor is not a target: the yardstick for VERIFY=false, whose one call the
+    // two-call floor overstates.
+    for (const [name, verify] of [
+      [floorName, {}],
+      [noVerifyFloorName, { VERIFY: "false" }],
+    ] as const) {
+      cases.push({
+        start: c.label,
+        name,
+        run: () => timed(c.binary, nodeArgs(c, floorEntry), { ...floorEnv, ...verify, ...c.env }, clone.dir),
+      });
+    }
   }
   for (const start of starts) {
     // Every variant where it decides a target (the image's start, and the floor's build); the
@@ -277,7 +276,7 @@ try {
       cases.push({
         start: start.label,
         name,
-        run: () => inFreshClone(start.binary, start.pipe([]), { ...env, ...start.env }),
+        run: () => inFreshClone(start.binary, nodeArgs(start, pipeEntry), { ...env, ...start.env }),
       });
     }
   }
@@ -325,7 +324,7 @@ try {
   for (const [name, env] of Object.entries(pipeVariants)) {
     const run = (latency: number) => {
       world.setLatency(latency);
-      return inFreshClone(tripStart.binary, tripStart.pipe([]), { ...env, ...tripStart.env });
+      return inFreshClone(tripStart.binary, nodeArgs(tripStart, pipeEntry), { ...env, ...tripStart.env });
     };
     // In pairs, one run without the delay and one with it: the machine's drift between two blocks
     // of runs moved the figure by 0.2 round trip.
@@ -340,7 +339,7 @@ try {
 
   const rssOf = (start: Start | undefined, env: Record<string, string> = step) =>
     start
-      ? peakRss(start.binary, start.pipe([]), { ...env, ...start.env }, clone.dir)
+      ? peakRss(start.binary, nodeArgs(start, pipeEntry), { ...env, ...start.env }, clone.dir)
       : Promise.resolve(undefined);
   const rss = {
     shipped: await rssOf(shipped),
@@ -348,14 +347,14 @@ try {
     floor: shipped
       ? await peakRss(
           shipped.binary,
-          [...shipped.options, floorEntry],
+          nodeArgs(shipped, floorEntry),
           { ...floorEnv, ...shipped.env },
           clone.dir,
         )
       : undefined,
   };
   const distBytes = readdirSync(DIST).reduce((sum, f) => sum + statSync(path.join(DIST, f)).size, 0);
-  const pipeLoads = loaded(path.join(DIST, "index.js"));
+  const pipeLoads = loaded(pipeEntry);
   const floorLoads = loaded(floorEntry);
 
   const floorAll = medianAll(floorCase);

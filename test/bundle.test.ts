@@ -10,7 +10,7 @@ import { build } from "tsup";
 import { describe, expect, it } from "vitest";
 import { bundleOptions, namesImported, pinoToolsReadingMainThreadOnUse } from "../tsup.config.ts";
 import { shippedNode } from "./support/docker.ts";
-import { PIPE } from "./support/pipe.ts";
+import { PIPE, ROOT } from "./support/pipe.ts";
 import { useTempDir } from "./support/tempDir.ts";
 
 describe("namesImported", () => {
@@ -89,7 +89,7 @@ describe("a bundle's builtin imports", () => {
 });
 
 describe("pino's tools in the bundle", () => {
-  const tools = readFileSync(path.join(path.dirname(PIPE), "../node_modules/pino/lib/tools.js"), "utf8");
+  const tools = readFileSync(path.join(ROOT, "node_modules/pino/lib/tools.js"), "utf8");
 
   it("read isMainThread where sonic-boom's destination uses it, not as they load", () => {
     const read = pinoToolsReadingMainThreadOnUse(tools);
