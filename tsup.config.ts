@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { builtinModules } from "node:module";
-import { defineConfig, type Options } from "tsup";
+import { fileURLToPath } from "node:url";
+import { build, defineConfig, type Options } from "tsup";
+import { BUNDLE_CLOSING, BUNDLE_OPENING, IMPORT_META_URL } from "./src/launch/bundle.ts";
 
 type Plugin = NonNullable<Options["esbuildPlugins"]>[number];
 
@@ -248,35 +250,65 @@ const standInsFor = (names: readonly string[]): Plugin => ({
   },
 });
 
+const LAUNCHER = fileURLToPath(new URL("src/launch/index.ts", import.meta.url));
+const TRAINER = fileURLToPath(new URL("src/launch/train.ts", import.meta.url));
+
 /**
- * How a command is bundled: one self-contained ESM bundle split into chunks, minified, Node
- * builtins required lazily, the SDK's ES module builds. The pipe and the benchmark's SDK floor are
- * built by this same function, so that their comparison measures the code, not the build.
+ * The launcher (`index.js`) and the code cache's trainer (`train-code-cache.js`) beside a bundle:
+ * small CommonJS files that Node loads as they are.
  */
-export function bundleOptions(o: {
-  entry: Record<string, string>;
-  outDir: string;
-  standIns: readonly string[];
-}): Options {
+function launchOptions(outDir: string): Options {
   return {
-    entry: o.entry,
-    format: ["esm"],
+    entry: { index: LAUNCHER, "train-code-cache": TRAINER },
+    format: ["cjs"],
+    outExtension: () => ({ js: ".js" }),
+    platform: "node",
+    target: "node20",
+    outDir,
+    clean: false,
+    bundle: true,
+    splitting: false,
+    minify: true,
+    sourcemap: false,
+    removeNodeProtocol: false,
+    banner: { js: "#!/usr/bin/env node" },
+    config: false,
+    silent: true,
+  };
+}
+
+/**
+ * How a command is built (src/launch/bundle.ts): its whole program as one classic script
+ * (`bundle.js`: minified, Node builtins required lazily, the SDK's ES module builds, wrapped in a
+ * function the launcher calls), then the launcher and the trainer beside it. One script rather
+ * than ES module chunks, so that a code cache made after a whole run can hold every function the
+ * run compiles: the image's runs take 0.94 × the time with it (bench/notes.md). Code a run may not
+ * need (`template`, CodeArtifact, ECR) stays in functions V8 compiles only if they are called. The
+ * pipe and the benchmark's SDK floor are built by this same function, so that their comparison
+ * measures the code, not the build.
+ */
+export function bundleOptions(o: { entry: string; outDir: string; standIns: readonly string[] }): Options {
+  return {
+    entry: { bundle: o.entry },
+    format: ["cjs"],
+    outExtension: () => ({ js: ".js" }),
     platform: "node",
     target: "node20",
     outDir: o.outDir,
     clean: true,
     bundle: true,
     noExternal: [/.*/],
-    splitting: true,
+    splitting: false,
     minify: true,
     sourcemap: false,
-    define: { PIPE_VERSION: JSON.stringify(version) },
+    define: { PIPE_VERSION: JSON.stringify(version), "import.meta.url": IMPORT_META_URL },
     async onSuccess() {
-      // Its own package.json marks the chunks as ES modules, so Node neither guesses nor parses
-      // them twice, wherever the folder is copied.
-      writeFileSync(`${o.outDir}/package.json`, `${JSON.stringify({ type: "module" })}\n`);
+      await build(launchOptions(o.outDir));
+      // Its own package.json makes the launcher CommonJS wherever the folder is copied, whatever
+      // the package around it says.
+      writeFileSync(`${o.outDir}/package.json`, `${JSON.stringify({ type: "commonjs" })}\n`);
     },
-    // tsup would otherwise strip `node:` and mark those imports external, as plain ESM imports.
+    // tsup would otherwise strip `node:` and mark those imports external.
     removeNodeProtocol: false,
     // The SDK's ES module builds: they tree-shake (no HTTP/2 handler, no unused commands), where the
     // CommonJS builds esbuild would take by default for Node do not.
@@ -289,14 +321,12 @@ export function bundleOptions(o: {
       pinoReadsWorkerThreadsOnUse,
       builtinsViaRequire,
     ],
-    banner: {
-      js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const __nodeRequire = __createRequire(import.meta.url); const require = __nodeRequire;",
-    },
+    banner: { js: BUNDLE_OPENING },
+    footer: { js: BUNDLE_CLOSING },
   };
 }
 
-// The image and `npx` run dist/index.js with no node_modules. `template`, CodeArtifact and ECR are
-// loaded on demand, so a plain pipe run never evaluates their code.
+// The image and `npx` run dist/index.js with no node_modules.
 export default defineConfig(
-  bundleOptions({ entry: { index: "src/index.ts" }, outDir: "dist", standIns: Object.keys(STAND_INS) }),
+  bundleOptions({ entry: "src/index.ts", outDir: "dist", standIns: Object.keys(STAND_INS) }),
 );

@@ -2,20 +2,21 @@
  * `npm run bench`: the pipe beside the SDK floor (bench/sdk-floor/: the two STS calls with
  * @aws-sdk/client-sts and one 0600 file, built by the pipe's own bundler settings) and beside the
  * AWS CLI v2 doing the same assume, measured interleaved against the local AWS world on the Node
- * 24 the image ships, with the compile cache filled as the image build fills it (the floor shares
- * it) and the Node options of the image's entrypoint (the floor's too). Several sets of
+ * 24 the image ships, with the code cache made as the image build makes it (each command's own
+ * trainer, train-code-cache.js) and the Node options of the image's entrypoint (the floor's too). Several sets of
  * interleaved rounds, each set's ratios reported, since on a 2-core machine one set's ratio moves
  * by ±0.1. Also: sequential round trips (pairs of runs without and with a fixed delay added to
  * every answer), peak RSS, image and bundle sizes.
  * Prints a table and writes bench/results.md. Performance targets live here, not in tests.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_OUTPUT_DIR } from "../src/config/outputDir.ts";
+import { BUNDLE_FILE, CODE_CACHE_FILE } from "../src/launch/bundle.ts";
 import { docker, dockerEngine, pipeImages, releaseDocker, shippedNode } from "../test/support/docker.ts";
 import { makeCloneDir, TEST_REPOSITORY } from "../test/support/pipe.ts";
 import { startWorld } from "../test/world/index.ts";
@@ -97,28 +98,23 @@ const median = (xs: number[]) => {
   return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 };
 
-/**
- * What a plain pipe run loads: the entry, the command module it always imports (the entry's one
- * dynamic import, made after it enables the compile cache), and every chunk those import
- * statically. Features' and `template`'s chunks, imported on demand, are not counted.
- */
-function loaded(entry: string): { bytes: number; files: number } {
-  const seen = new Set<string>();
-  const visit = (file: string, followDynamic: boolean) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    const text = readFileSync(file, "utf8");
-    for (const m of text.matchAll(/(?:^|[;\s])import\s*(?:[^"'()]*?from\s*)?["'](\.\/[^"']+)["']/g)) {
-      if (m[1]) visit(path.join(path.dirname(file), m[1]), false);
-    }
-    if (followDynamic) {
-      for (const m of text.matchAll(/import\(["'](\.\/[^"']+)["']\)/g)) {
-        if (m[1]) visit(path.join(path.dirname(file), m[1]), false);
-      }
-    }
+/** A command's files: the bundle (one script), the launcher and, once trained, the code cache. */
+function sizes(entry: string): { bundle: number; launcher: number; cache: number | undefined } {
+  const dir = path.dirname(entry);
+  const cache = path.join(dir, CODE_CACHE_FILE);
+  return {
+    bundle: statSync(path.join(dir, BUNDLE_FILE)).size,
+    launcher: statSync(entry).size,
+    cache: existsSync(cache) ? statSync(cache).size : undefined,
   };
-  visit(entry, true);
-  return { bytes: [...seen].reduce((sum, file) => sum + statSync(file).size, 0), files: seen.size };
+}
+
+/** Makes `entry`'s code cache as the image's build does: its trainer, started as `node` is here. */
+async function trainCodeCache(node: string, options: readonly string[], entry: string, cwd: string) {
+  const trainer = path.join(path.dirname(entry), "train-code-cache.js");
+  await timed(node, [...options, trainer], { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: cwd }, cwd);
+  if (!existsSync(path.join(path.dirname(entry), CODE_CACHE_FILE)))
+    throw new Error(`${trainer} wrote no code cache`);
 }
 
 /**
@@ -204,6 +200,8 @@ try {
     /** Node's options before the script: the entrypoint's, for the image's start. */
     options: readonly string[];
     env: Record<string, string>;
+    /** The pipe's launcher: dist/'s, or a copy of dist/ with the code cache the image's build makes. */
+    pipe: string;
   }
   /** Node's arguments for `script` started this way. */
   const nodeArgs = (start: Start, script: string, ...args: string[]) => [...start.options, script, ...args];
@@ -214,6 +212,7 @@ try {
     binary: process.execPath,
     options: [],
     env: {},
+    pipe: pipeEntry,
   };
   let shipped: Start | undefined;
   // The Node the image ships (node-linux-<arch>@24, unpacked once beside the container tests' copy);
@@ -221,24 +220,27 @@ try {
   const n24 = process.platform === "linux" ? await shippedNode().catch(() => undefined) : undefined;
   if (n24) {
     const version = execFileSync(n24, ["--version"], { encoding: "utf8" }).trim();
-    const cacheDir = path.join(scratch, "compile-cache");
     const options = entrypointNodeOptions();
     const shown = options.map((option) => `, ${option}`).join("");
-    // The compile cache, filled beforehand as an image build would; the floor shares it.
+    // The code caches, made beforehand as the image's build makes the pipe's: the pipe's in a copy
+    // of dist/ (dist/ itself stays as built, for the other starts), the floor's beside it.
+    const trained = path.join(scratch, "dist");
+    cpSync(DIST, trained, { recursive: true });
     shipped = {
-      label: `Node ${version}, dist/ + compile cache${shown}`,
+      label: `Node ${version}, dist/ + code cache${shown}`,
       binary: n24,
       options,
-      env: { NODE_COMPILE_CACHE: cacheDir },
+      env: {},
+      pipe: path.join(trained, "index.js"),
     };
-    // The pipe's as the Dockerfile fills it (`--version`); the floor's with a run of its own.
-    await timed(n24, nodeArgs(shipped, pipeEntry, "--version"), { ...step, ...shipped.env }, clone.dir);
-    await timed(n24, nodeArgs(shipped, floorEntry), { ...floorEnv, ...shipped.env }, clone.dir);
+    await trainCodeCache(n24, options, shipped.pipe, scratch);
+    await trainCodeCache(n24, options, floorEntry, scratch);
     starts.push({
-      label: `Node ${version}, dist/, no compile cache${shown}`,
+      label: `Node ${version}, dist/, no code cache${shown}`,
       binary: n24,
       options,
-      env: { NODE_DISABLE_COMPILE_CACHE: "1" },
+      env: {},
+      pipe: pipeEntry,
     });
     starts.push(shipped);
   }
@@ -276,7 +278,7 @@ try {
       cases.push({
         start: start.label,
         name,
-        run: () => inFreshClone(start.binary, nodeArgs(start, pipeEntry), { ...env, ...start.env }),
+        run: () => inFreshClone(start.binary, nodeArgs(start, start.pipe), { ...env, ...start.env }),
       });
     }
   }
@@ -324,7 +326,10 @@ try {
   for (const [name, env] of Object.entries(pipeVariants)) {
     const run = (latency: number) => {
       world.setLatency(latency);
-      return inFreshClone(tripStart.binary, nodeArgs(tripStart, pipeEntry), { ...env, ...tripStart.env });
+      return inFreshClone(tripStart.binary, nodeArgs(tripStart, tripStart.pipe), {
+        ...env,
+        ...tripStart.env,
+      });
     };
     // In pairs, one run without the delay and one with it: the machine's drift between two blocks
     // of runs moved the figure by 0.2 round trip.
@@ -339,7 +344,7 @@ try {
 
   const rssOf = (start: Start | undefined, env: Record<string, string> = step) =>
     start
-      ? peakRss(start.binary, nodeArgs(start, pipeEntry), { ...env, ...start.env }, clone.dir)
+      ? peakRss(start.binary, nodeArgs(start, start.pipe), { ...env, ...start.env }, clone.dir)
       : Promise.resolve(undefined);
   const rss = {
     shipped: await rssOf(shipped),
@@ -353,9 +358,9 @@ try {
         )
       : undefined,
   };
-  const distBytes = readdirSync(DIST).reduce((sum, f) => sum + statSync(path.join(DIST, f)).size, 0);
-  const pipeLoads = loaded(pipeEntry);
-  const floorLoads = loaded(floorEntry);
+  const pipeFiles = sizes((shipped ?? host).pipe);
+  const floorFiles = sizes(floorEntry);
+  const kb = (bytes: number | undefined) => (bytes === undefined ? "n/a" : `${(bytes / 1024).toFixed(0)} KB`);
 
   const floorAll = medianAll(floorCase);
   const aws = medianAll(awsCase);
@@ -423,7 +428,7 @@ try {
     `- Date: ${new Date().toISOString()}`,
     `- Machine: ${os.cpus()[0]?.model ?? "unknown"} × ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`,
     `- Runs: ${SETS} sets of ${RUNS} interleaved rounds (every case once per round), cold processes, against the local AWS world on 127.0.0.1, clean environment (no NODE_EXTRA_CA_CERTS); medians over all sets`,
-    `- The image starts the pipe from dist/ with the compile cache its build fills and its entrypoint's Node options (Dockerfile${shipped && shipped.options.length > 0 ? `: ${shipped.options.join(" ")}` : ""}); the SDK floor is started the same way: the targets below are for that start.`,
+    `- The image starts the pipe from dist/ with the code cache its build makes and its entrypoint's Node options (Dockerfile${shipped && shipped.options.length > 0 ? `: ${shipped.options.join(" ")}` : ""}); the SDK floor is started the same way: the targets below are for that start.`,
     "",
     "| Start | Case | median ms | min | max | / SDK floor | / AWS CLI v2 assume |",
     "|---|---|---:|---:|---:|---:|---:|",
@@ -443,7 +448,7 @@ try {
     "",
     `Peak RSS: pipe ${rss.shipped?.toFixed(1) ?? "n/a"} MB, pipe + CodeArtifact ${rss.shippedCodeArtifact?.toFixed(1) ?? "n/a"} MB (${shipped?.label ?? "n/a"}); SDK floor ${rss.floor?.toFixed(1) ?? "n/a"} MB.`,
     `Image: ${image}.`,
-    `Bundle: ${(pipeLoads.bytes / 1024).toFixed(0)} KB in ${pipeLoads.files} files loaded by a pipe run from dist/ before its first request (entry + static chunks; the SDK floor loads ${(floorLoads.bytes / 1024).toFixed(0)} KB in ${floorLoads.files}); dist/ holds ${(distBytes / 1024).toFixed(0)} KB in all (template, CodeArtifact and ECR load on demand).`,
+    `Program: the bundle ${kb(pipeFiles.bundle)} as one script (template, CodeArtifact and ECR included, compiled only when called), its launcher ${kb(pipeFiles.launcher)}, the code cache ${kb(pipeFiles.cache)}; the SDK floor's bundle ${kb(floorFiles.bundle)}, its code cache ${kb(floorFiles.cache)}.`,
     "",
   ];
   // The hand-written analysis (before/after of each change, what was tried) follows the figures.

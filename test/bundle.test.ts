@@ -61,11 +61,11 @@ describe("a bundle's builtin imports", () => {
     );
     const outDir = path.join(dir(), "out");
     await build({
-      ...bundleOptions({ entry: { entry }, outDir, standIns: [] }),
+      ...bundleOptions({ entry, outDir, standIns: [] }),
       config: false,
       silent: true,
     });
-    const bundled = JSON.parse(execFileSync(node, [path.join(outDir, "entry.js")], { encoding: "utf8" }));
+    const bundled = JSON.parse(execFileSync(node, [path.join(outDir, "index.js")], { encoding: "utf8" }));
     expect(bundled).toMatchObject({ parsed: "b", sameFs: true, eol: "\n" });
 
     // The same names, required by hand from an ES module.
@@ -77,6 +77,8 @@ describe("a bundle's builtin imports", () => {
         "const require = createRequire(import.meta.url);",
         'const { parseArgs } = require("node:util");',
         'const fs = require("node:fs"); const os = require("node:os");',
+        // What the launcher itself loads to run the bundle.
+        'require("node:vm");',
         "parseArgs({ args: ['--a', 'b'], options: { a: { type: 'string' } } }); void fs.readFileSync; void os.EOL;",
         "process.stdout.write(JSON.stringify(process.moduleLoadList));",
       ].join("\n"),

@@ -15,7 +15,9 @@ const SRC = path.join(ROOT, "src");
 /**
  * The layers, highest first; a file may import files of its own layer or of a lower one. Drawn from
  * the code as it is (each layer imports only what is below it):
- * - entry: the compile cache, then the CLI;
+ * - launch: the built program's launcher and its code cache's trainer, which run the bundle from
+ *   its file and import nothing of the program;
+ * - entry: the bundle's entry: the CLI, then the exit;
  * - cli: command dispatch, error kind -> exit code, the ✔/✖ lines (only it knows exit codes);
  * - commands: the pipe's run (its stages, in order), `claims`, `template`;
  * - stages: what a run does after parsing: the role session, the proofs of the staged files, the
@@ -34,6 +36,7 @@ const SRC = path.join(ROOT, "src");
  *   of src/ but each other.
  */
 const LAYERS: Array<[layer: string, files: RegExp]> = [
+  ["launch", /^launch\/.*$/],
   ["entry", /^index\.ts$/],
   ["cli", /^cli\.ts$/],
   ["commands", /^(pipe\.ts|claims\.ts|template\/.*)$/],

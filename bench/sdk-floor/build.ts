@@ -6,7 +6,7 @@ import { bundleOptions, DEFAULT_CHAIN_STAND_IN } from "../../tsup.config.ts";
 export async function buildSdkFloor(root: string, outDir: string): Promise<string> {
   await build({
     ...bundleOptions({
-      entry: { index: path.join(root, "bench/sdk-floor/index.ts") },
+      entry: path.join(root, "bench/sdk-floor/run.ts"),
       outDir,
       standIns: DEFAULT_CHAIN_STAND_IN,
     }),

@@ -99,6 +99,7 @@ describe("the npm package", () => {
     for (const file of [
       "package.json",
       "dist/index.js",
+      "dist/bundle.js",
       "README.md",
       "LICENSE",
       "CHANGELOG.md",
@@ -108,6 +109,8 @@ describe("the npm package", () => {
       expect(files).toContain(file);
     expect(files.some((f) => f.startsWith("docs/") && f.endsWith(".md"))).toBe(true);
     expect(files.filter((f) => /^(src|test|bench|node_modules|\.ci)\//.test(f))).toEqual([]);
+    // A code cache is one V8 version's: the image's build makes its own, a package carries none.
+    expect(files).not.toContain("dist/bundle.code-cache");
   });
 
   it("declares no runtime dependencies (dist/ holds everything it runs) and the links users follow", () => {
