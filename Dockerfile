@@ -53,13 +53,13 @@ COPY pipe.yml /opt/bitbucket-aws-oidc/
 COPY dist/ /opt/bitbucket-aws-oidc/dist/
 
 # The code cache, made now with the Node and the options of the entrypoint below: one whole run
-# with verification, in this build, against a stand-in for STS on 127.0.0.1 (src/launch/train.ts),
-# then V8's code for every function the run compiled, written beside the bundle
-# (dist/bundle.code-cache). Each step then starts from that code instead of parsing and compiling
-# the bundle and the functions it calls again: a run takes 0.92 x the time it took with Node's
-# compile cache (bench/notes.md).
-# V8 refuses a cache made by another Node, with other V8 flags or for a bundle of another length,
-# and then compiles as without one; a new dist/ or base gets its cache made here again.
+# with verification and a CodeArtifact login for npm, in this build, against a stand-in for STS
+# and CodeArtifact on 127.0.0.1 (src/launch/train.ts), then V8's code for every function the run
+# compiled, written beside the bundle (dist/bundle.code-cache). Each step then starts from that
+# code instead of parsing and compiling the bundle and the functions it calls again: a run takes
+# 0.92 x the time it took with Node's compile cache (bench/notes.md). V8 refuses a cache made by
+# another Node, with other V8 flags or for a bundle of another length, and then compiles as
+# without one; a new dist/ or base gets its cache made here again.
 RUN ["/nodejs/bin/node", "--v8-pool-size=1", "/opt/bitbucket-aws-oidc/dist/train-code-cache.js"]
 
 # No WORKDIR: Bitbucket starts the pipe in the step's working directory (--workdir), and the

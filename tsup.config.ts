@@ -1,8 +1,10 @@
+import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { builtinModules } from "node:module";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, defineConfig, type Options } from "tsup";
-import { BUNDLE_CLOSING, BUNDLE_OPENING, IMPORT_META_URL } from "./src/launch/bundle.ts";
+import { BUNDLE_CLOSING, BUNDLE_FILE, BUNDLE_OPENING, IMPORT_META_URL } from "./src/launch/bundle.ts";
 
 type Plugin = NonNullable<Options["esbuildPlugins"]>[number];
 
@@ -258,8 +260,11 @@ const TRAINER = fileURLToPath(new URL("src/launch/train.ts", import.meta.url));
  * small CommonJS files that Node loads as they are.
  */
 function launchOptions(outDir: string): Options {
+  const bundle = readFileSync(join(outDir, BUNDLE_FILE));
   return {
     entry: { index: LAUNCHER, "train-code-cache": TRAINER },
+    // The user's code cache is named after the bundle's content (src/launch/userCache.ts).
+    define: { BUNDLE_HASH: JSON.stringify(createHash("sha256").update(bundle).digest("hex").slice(0, 16)) },
     format: ["cjs"],
     outExtension: () => ({ js: ".js" }),
     platform: "node",
@@ -306,7 +311,7 @@ export function bundleOptions(o: { entry: string; outDir: string; standIns: read
       await build(launchOptions(o.outDir));
       // Its own package.json makes the launcher CommonJS wherever the folder is copied, whatever
       // the package around it says.
-      writeFileSync(`${o.outDir}/package.json`, `${JSON.stringify({ type: "commonjs" })}\n`);
+      writeFileSync(join(o.outDir, "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);
     },
     // tsup would otherwise strip `node:` and mark those imports external.
     removeNodeProtocol: false,

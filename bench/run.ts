@@ -207,6 +207,7 @@ try {
   const nodeArgs = (start: Start, script: string, ...args: string[]) => [...start.options, script, ...args];
   const pipeEntry = path.join(DIST, "index.js");
   const starts: Start[] = [];
+  // As `npx` runs it by default: no code cache (one is made only where NODE_COMPILE_CACHE asks).
   const host: Start = {
     label: `Node ${process.version}, dist/ (npx)`,
     binary: process.execPath,

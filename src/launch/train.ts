@@ -1,14 +1,16 @@
 /**
  * `node train-code-cache.js`: makes the code cache the launcher beside it reads, as the image's
  * build does (Dockerfile). It runs the bundle once in this process, a whole run with verification
- * against a stand-in for STS on 127.0.0.1 (no AWS answers during a build), and then writes V8's code
- * for the script and every function the run compiled (bundle.js's CODE_CACHE_FILE). Nothing of
- * the run is kept but that code: V8's code cache holds no values.
+ * and a CodeArtifact login for npm (the default tool) against a stand-in for STS and CodeArtifact on
+ * 127.0.0.1 (no AWS answers during a build), and then writes V8's code for the script and every
+ * function the run compiled (bundle.ts's CODE_CACHE_FILE). Nothing of the run is kept but that
+ * code: V8's code cache holds no values. Measured: a plain run is as quick with CodeArtifact's
+ * functions in the cache (1.00 x), a CodeArtifact run 0.965 x.
  *
- * The stand-in answers the two STS actions a run with verification makes, with made-up keys for a
- * made-up account; the step's token is unsigned (the pipe reads its claims; only STS checks its
- * signature). The run's files go to a temporary folder, removed at exit. A run that fails writes
- * no cache and exits with its status, so the build stops.
+ * The stand-in answers the calls such a run makes, with made-up keys and tokens for a made-up
+ * account; the step's token is unsigned (the pipe reads its claims; only STS checks its signature).
+ * The run's files go to a temporary folder, removed at exit. A run that fails writes no cache and
+ * exits with its status, so the build stops.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -20,6 +22,7 @@ import { CODE_CACHE_FILE, runBundle } from "./bundle.js";
 
 const ACCOUNT = "123456789012";
 const ROLE = "code-cache-training";
+const CODEARTIFACT_DOMAIN = "training";
 const STS_NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/";
 
 const base64url = (value: string | Buffer) => Buffer.from(value).toString("base64url");
@@ -57,7 +60,31 @@ function stsAnswer(action: string, result: string): string {
 }
 
 /** STS as a run with verification meets it: the assume (for the run and for its proofs), then whoami. */
-function answer(form: URLSearchParams, session: { arn: string }): { status: number; body: string } {
+type Answer = { status: number; type: string; body: string };
+
+/** CodeArtifact as a login meets it: a token for the domain, then the repository's endpoint. */
+function codeArtifactAnswer(url: URL): Answer | undefined {
+  const json = (value: unknown): Answer => ({
+    status: 200,
+    type: "application/json",
+    body: JSON.stringify(value),
+  });
+  if (url.pathname === "/v1/authorization-token") {
+    return json({
+      authorizationToken: randomBytes(600).toString("base64url"),
+      expiration: Math.floor(Date.now() / 1000) + 43200,
+    });
+  }
+  if (url.pathname === "/v1/repository/endpoint") {
+    const format = url.searchParams.get("format") ?? "";
+    return json({
+      repositoryEndpoint: `https://${CODEARTIFACT_DOMAIN}-${ACCOUNT}.d.codeartifact.us-east-1.amazonaws.com/${encodeURIComponent(format)}/${CODEARTIFACT_DOMAIN}/`,
+    });
+  }
+  return undefined;
+}
+
+function stsAnswerFor(form: URLSearchParams, session: { arn: string }): Answer {
   const action = form.get("Action") ?? "";
   if (action === "AssumeRoleWithWebIdentity") {
     const name = form.get("RoleSessionName") ?? "";
@@ -65,6 +92,7 @@ function answer(form: URLSearchParams, session: { arn: string }): { status: numb
     const expiration = new Date(Date.now() + 3600_000).toISOString().replace(/\.\d+Z$/, "Z");
     return {
       status: 200,
+      type: "text/xml",
       body: stsAnswer(
         action,
         `<Credentials><AccessKeyId>ASIA${randomOf("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)}</AccessKeyId>` +
@@ -82,6 +110,7 @@ function answer(form: URLSearchParams, session: { arn: string }): { status: numb
   if (action === "GetCallerIdentity") {
     return {
       status: 200,
+      type: "text/xml",
       body: stsAnswer(
         action,
         `<UserId>AROATRAINING:training</UserId><Account>${ACCOUNT}</Account><Arn>${escapeXml(session.arn)}</Arn>`,
@@ -90,6 +119,7 @@ function answer(form: URLSearchParams, session: { arn: string }): { status: numb
   }
   return {
     status: 400,
+    type: "text/xml",
     body: `<ErrorResponse xmlns="${STS_NAMESPACE}"><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>the training stand-in does not answer ${escapeXml(action)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>\n`,
   };
 }
@@ -100,9 +130,12 @@ function standInSts(): Promise<{ endpoint: string }> {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
-      const { status, body } = answer(new URLSearchParams(Buffer.concat(chunks).toString("utf8")), session);
+      const url = new URL(request.url ?? "/", "http://127.0.0.1");
+      const { status, type, body } =
+        codeArtifactAnswer(url) ??
+        stsAnswerFor(new URLSearchParams(Buffer.concat(chunks).toString("utf8")), session);
       // One connection per request: an idle keep-alive socket would hold a run that ends on its own.
-      response.writeHead(status, { "content-type": "text/xml", connection: "close" });
+      response.writeHead(status, { "content-type": type, connection: "close" });
       response.end(body);
     });
   });
@@ -131,6 +164,8 @@ function trainingEnvironment(endpoint: string, work: string): void {
     AWS_CONFIG_FILE: path.join(work, "no-aws-config"),
     AWS_SHARED_CREDENTIALS_FILE: path.join(work, "no-aws-credentials"),
     AWS_EC2_METADATA_DISABLED: "true",
+    CODEARTIFACT_DOMAIN,
+    CODEARTIFACT_REPOSITORY: CODEARTIFACT_DOMAIN,
   });
 }
 

@@ -3,35 +3,14 @@
  * cache as the image's build does, V8 accepts it, a pipe run starts from it, and neither a failed
  * training nor a cache V8 refuses breaks anything.
  */
-import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUNDLE_FILE, CODE_CACHE_FILE } from "../../src/launch/bundle.ts";
-import { baseEnv, makeCloneDir, ROOT, run, TEST_REPOSITORY } from "../support/pipe.ts";
+import { BUILT, codeCacheAccepted, copyOfDist } from "../support/distCopy.ts";
+import { baseEnv, makeCloneDir, run, TEST_REPOSITORY } from "../support/pipe.ts";
 import { useTempDir } from "../support/tempDir.ts";
 import { startWorld, type World } from "../world/index.ts";
-
-const BUILT = ["index.js", BUNDLE_FILE, "package.json", "train-code-cache.js"];
-
-/** A copy of dist/ as built, with no code cache; and a TMPDIR of its own. */
-function copyOfDist(dir: string): { dist: string; tmp: string } {
-  const dist = path.join(dir, "dist");
-  const tmp = path.join(dir, "tmp");
-  mkdirSync(dist);
-  mkdirSync(tmp);
-  for (const name of BUILT) copyFileSync(path.join(ROOT, "dist", name), path.join(dist, name));
-  return { dist, tmp };
-}
-
-/** Whether this Node's V8 accepts `dist`'s code cache for its bundle, compiled as the launcher compiles it. */
-function accepted(dist: string): boolean {
-  const check = `const fs = require("fs"), vm = require("vm");
-const bundle = ${JSON.stringify(path.join(dist, BUNDLE_FILE))};
-const cachedData = fs.readFileSync(${JSON.stringify(path.join(dist, CODE_CACHE_FILE))});
-process.stdout.write(String(!new vm.Script(fs.readFileSync(bundle, "utf8"), { filename: bundle, cachedData }).cachedDataRejected));`;
-  return execFileSync(process.execPath, ["-e", check], { encoding: "utf8" }) === "true";
-}
 
 describe("train-code-cache.js", () => {
   const dir = useTempDir("launch-");
@@ -54,7 +33,7 @@ describe("train-code-cache.js", () => {
     expect(trained.stderr).toMatch(/bundle\.code-cache written \(\d+ bytes\)/);
     expect(readdirSync(dist).sort()).toEqual([...BUILT, CODE_CACHE_FILE].sort());
     expect(readdirSync(tmp)).toEqual([]);
-    expect(accepted(dist)).toBe(true);
+    expect(codeCacheAccepted(dist, path.join(dist, CODE_CACHE_FILE))).toBe(true);
 
     const clone = await makeCloneDir();
     try {
@@ -98,7 +77,7 @@ describe("the launcher", () => {
   it("runs the bundle when V8 refuses its code cache", async () => {
     const { dist } = copyOfDist(dir());
     writeFileSync(path.join(dist, CODE_CACHE_FILE), "not V8's code cache");
-    expect(accepted(dist)).toBe(false);
+    expect(codeCacheAccepted(dist, path.join(dist, CODE_CACHE_FILE))).toBe(false);
     const result = await run(process.execPath, [path.join(dist, "index.js"), "--version"], {
       env: baseEnv(),
       cwd: dir(),
