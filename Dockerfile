@@ -48,7 +48,8 @@ LABEL org.opencontainers.image.title="bitbucket-aws-oidc" \
       org.opencontainers.image.base.name="${BASE_IMAGE}"
 
 # dist/ is self-contained, no node_modules: the launcher (index.js), the program as one script
-# (bundle.js) and the code cache's trainer, with a package.json marking them CommonJS.
+# (bundle.js), the YAML library only `template` loads (yaml.js) and the code cache's trainer, with
+# a package.json marking them CommonJS.
 COPY pipe.yml /opt/bitbucket-aws-oidc/
 COPY dist/ /opt/bitbucket-aws-oidc/dist/
 

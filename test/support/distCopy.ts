@@ -1,11 +1,11 @@
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { BUNDLE_FILE } from "../../src/launch/bundle.ts";
+import { BUNDLE_FILE, CODE_CACHE_FILE } from "../../src/launch/bundle.ts";
 import { ROOT } from "./pipe.ts";
 
-/** dist/ as the build leaves it: no code cache. */
-export const BUILT = ["index.js", BUNDLE_FILE, "package.json", "train-code-cache.js"];
+/** dist/ as the build leaves it: no code cache (a local training may have left one). */
+export const BUILT = readdirSync(path.join(ROOT, "dist")).filter((name) => name !== CODE_CACHE_FILE);
 
 /** A copy of dist/ as built, with no code cache, in `dir`/dist; and a TMPDIR of its own, `dir`/tmp. */
 export function copyOfDist(dir: string): { dist: string; tmp: string } {
