@@ -449,7 +449,7 @@ try {
     "",
     `Peak RSS: pipe ${rss.shipped?.toFixed(1) ?? "n/a"} MB, pipe + CodeArtifact ${rss.shippedCodeArtifact?.toFixed(1) ?? "n/a"} MB (${shipped?.label ?? "n/a"}); SDK floor ${rss.floor?.toFixed(1) ?? "n/a"} MB.`,
     `Image: ${image}.`,
-    `Program: the bundle ${kb(pipeFiles.bundle)} as one script (template, CodeArtifact and ECR included, compiled only when called), its launcher ${kb(pipeFiles.launcher)}, the code cache ${kb(pipeFiles.cache)}; the SDK floor's bundle ${kb(floorFiles.bundle)}, its code cache ${kb(floorFiles.cache)}.`,
+    `Program: the bundle ${kb(pipeFiles.bundle)} as one script (template, CodeArtifact and ECR included, compiled only when called; the YAML library only template uses beside it), its launcher ${kb(pipeFiles.launcher)}, the code cache ${kb(pipeFiles.cache)}; the SDK floor's bundle ${kb(floorFiles.bundle)}, its code cache ${kb(floorFiles.cache)}.`,
     "",
   ];
   // The hand-written analysis (before/after of each change, what was tried) follows the figures.
