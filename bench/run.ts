@@ -2,10 +2,10 @@
  * `npm run bench`: the pipe beside the SDK floor (bench/sdk-floor/: the two STS calls with
  * @aws-sdk/client-sts and one 0600 file, built by the pipe's own bundler settings) and beside the
  * AWS CLI v2 doing the same assume, measured interleaved against the local AWS world on the Node
- * 24 the image ships, with the code cache made as the image build makes it (each command's own
- * trainer, train-code-cache.js) and the Node options of the image's entrypoint (the floor's too). Several sets of
- * interleaved rounds, each set's ratios reported, since on a 2-core machine one set's ratio moves
- * by ±0.1. Also: sequential round trips (pairs of runs without and with a fixed delay added to
+ * 24 the image ships, with the code cache made as the image's build makes it (each command's own
+ * trainer, train-code-cache.js) and the Node options of the image's entrypoint (the floor's too).
+ * Several sets of interleaved rounds, each set's ratios reported, since on a 2-core machine one
+ * set's ratio moves by ±0.1. Also: sequential round trips (pairs of runs without and with a fixed delay added to
  * every answer), peak RSS, image and bundle sizes.
  * Prints a table and writes bench/results.md. Performance targets live here, not in tests.
  */

@@ -59,7 +59,6 @@ function stsAnswer(action: string, result: string): string {
   return `<${action}Response xmlns="${STS_NAMESPACE}"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>\n`;
 }
 
-/** STS as a run with verification meets it: the assume (for the run and for its proofs), then whoami. */
 type Answer = { status: number; type: string; body: string };
 
 /** CodeArtifact as a login meets it: a token for the domain, then the repository's endpoint. */
@@ -84,6 +83,7 @@ function codeArtifactAnswer(url: URL): Answer | undefined {
   return undefined;
 }
 
+/** STS as a run with verification meets it: the assume (for the run and for its proofs), then whoami. */
 function stsAnswerFor(form: URLSearchParams, session: { arn: string }): Answer {
   const action = form.get("Action") ?? "";
   if (action === "AssumeRoleWithWebIdentity") {
@@ -124,7 +124,8 @@ function stsAnswerFor(form: URLSearchParams, session: { arn: string }): Answer {
   };
 }
 
-function standInSts(): Promise<{ endpoint: string }> {
+/** STS and CodeArtifact on one port of 127.0.0.1 (AWS_ENDPOINT_URL points every client there). */
+function standInAws(): Promise<{ endpoint: string }> {
   const session = { arn: "" };
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -170,7 +171,7 @@ function trainingEnvironment(endpoint: string, work: string): void {
 }
 
 // CommonJS has no top-level await: the run starts once the stand-in listens.
-void standInSts().then(({ endpoint }) => {
+void standInAws().then(({ endpoint }) => {
   const work = mkdtempSync(path.join(os.tmpdir(), "bitbucket-aws-oidc-training-"));
   trainingEnvironment(endpoint, work);
   process.chdir(work);
