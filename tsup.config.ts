@@ -244,11 +244,10 @@ const besideBundle: Plugin = {
   },
 };
 
-/** The packages of BESIDE_BUNDLE, each one self-contained file in `outDir`. */
-function besideOptions(outDir: string): Options {
-  const resolve = createRequire(import.meta.url).resolve;
+/** Self-contained, minified CommonJS files beside a bundle in `outDir`, one per entry. */
+function filesBeside(outDir: string, entry: Record<string, string>): Options {
   return {
-    entry: Object.fromEntries(BESIDE_BUNDLE.map((name) => [name, resolve(name)])),
+    entry,
     format: ["cjs"],
     outExtension: () => ({ js: ".js" }),
     platform: "node",
@@ -260,9 +259,16 @@ function besideOptions(outDir: string): Options {
     splitting: false,
     minify: true,
     sourcemap: false,
+    removeNodeProtocol: false,
     config: false,
     silent: true,
   };
+}
+
+/** The packages of BESIDE_BUNDLE, each one file in `outDir`. */
+function besideOptions(outDir: string): Options {
+  const resolve = createRequire(import.meta.url).resolve;
+  return filesBeside(outDir, Object.fromEntries(BESIDE_BUNDLE.map((name) => [name, resolve(name)])));
 }
 
 /** The SDK's default credential chain only: what the benchmark's SDK floor may leave out too (it never reaches it). */
@@ -302,23 +308,10 @@ const TRAINER = fileURLToPath(new URL("src/launch/train.ts", import.meta.url));
 function launchOptions(outDir: string): Options {
   const bundle = readFileSync(join(outDir, BUNDLE_FILE));
   return {
-    entry: { index: LAUNCHER, "train-code-cache": TRAINER },
+    ...filesBeside(outDir, { index: LAUNCHER, "train-code-cache": TRAINER }),
     // The user's code cache is named after the bundle's content (src/launch/userCache.ts).
     define: { BUNDLE_HASH: JSON.stringify(createHash("sha256").update(bundle).digest("hex").slice(0, 16)) },
-    format: ["cjs"],
-    outExtension: () => ({ js: ".js" }),
-    platform: "node",
-    target: "node20",
-    outDir,
-    clean: false,
-    bundle: true,
-    splitting: false,
-    minify: true,
-    sourcemap: false,
-    removeNodeProtocol: false,
     banner: { js: "#!/usr/bin/env node" },
-    config: false,
-    silent: true,
   };
 }
 
@@ -327,7 +320,7 @@ function launchOptions(outDir: string): Options {
  * (`bundle.js`: minified, Node builtins required lazily, the SDK's ES module builds, wrapped in a
  * function the launcher calls), then the launcher and the trainer beside it. One script rather
  * than ES module chunks, so that a code cache made after a whole run can hold every function the
- * run compiles: the image's runs take 0.94 × the time with it (bench/notes.md). Code a run may not
+ * run compiles: the image's runs take 0.92 × the time with it (bench/notes.md). Code a run may not
  * need (`template`, CodeArtifact, ECR) stays in functions V8 compiles only if they are called. The
  * pipe and the benchmark's SDK floor are built by this same function, so that their comparison
  * measures the code, not the build.
