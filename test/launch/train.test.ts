@@ -5,21 +5,18 @@
  */
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { BUNDLE_FILE, CODE_CACHE_FILE } from "../../src/launch/bundle.ts";
 import { BUILT, codeCacheAccepted, copyOfDist } from "../support/distCopy.ts";
-import { baseEnv, makeCloneDir, run, TEST_REPOSITORY } from "../support/pipe.ts";
+import { baseEnv, run, runStep } from "../support/pipe.ts";
+import { type StepWorld, useStepWorld } from "../support/stepWorld.ts";
 import { useTempDir } from "../support/tempDir.ts";
-import { startWorld, type World } from "../world/index.ts";
 
 describe("train-code-cache.js", () => {
   const dir = useTempDir("launch-");
-  let world: World;
-  beforeAll(async () => {
-    world = await startWorld();
-  });
-  afterAll(async () => {
-    await world.close();
+  let step: StepWorld;
+  useStepWorld((state) => {
+    step = state;
   });
 
   it("writes a code cache V8 accepts, leaves nothing else, and a pipe run starts from it", async () => {
@@ -35,26 +32,19 @@ describe("train-code-cache.js", () => {
     expect(readdirSync(tmp)).toEqual([]);
     expect(codeCacheAccepted(dist, path.join(dist, CODE_CACHE_FILE))).toBe(true);
 
-    const clone = await makeCloneDir();
-    try {
-      const roleArn = world.allowRepository(TEST_REPOSITORY, { roleName: "deploy" });
-      const token = await world.issuer.token({ repositoryUuid: TEST_REPOSITORY });
-      const result = await run(process.execPath, [path.join(dist, "index.js")], {
-        env: baseEnv({
-          BITBUCKET_STEP_OIDC_TOKEN: token,
-          BITBUCKET_CLONE_DIR: clone.dir,
-          AWS_ROLE_ARN: roleArn,
-          AWS_REGION: "eu-west-1",
-          AWS_ENDPOINT_URL: world.endpoint,
-        }),
-        cwd: clone.dir,
-      });
-      expect(result.status, result.output).toBe(0);
-      expect(result.stdout).toContain("Verified with sts:GetCallerIdentity");
-      expect(existsSync(path.join(clone.dir, ".aws-oidc/env"))).toBe(true);
-    } finally {
-      await clone.remove();
-    }
+    const { world, roleArn, clone } = step;
+    const { result } = await runStep(
+      world,
+      clone.dir,
+      { AWS_ROLE_ARN: roleArn },
+      {},
+      {
+        program: path.join(dist, "index.js"),
+      },
+    );
+    expect(result.status, result.output).toBe(0);
+    expect(result.stdout).toContain("Verified with sts:GetCallerIdentity");
+    expect(existsSync(path.join(clone.dir, ".aws-oidc/env"))).toBe(true);
   });
 
   it("writes no cache when the training run fails, and fails with its status", async () => {

@@ -6,12 +6,12 @@
  */
 import { chmodSync, chownSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readUserCodeCache, userCodeCacheFile, writeUserCodeCache } from "../../src/launch/userCache.ts";
 import { codeCacheAccepted, copyOfDist } from "../support/distCopy.ts";
-import { baseEnv, makeCloneDir, run, TEST_REPOSITORY } from "../support/pipe.ts";
+import { runBuiltPipe, stepEnv } from "../support/pipe.ts";
+import { type StepWorld, useStepWorld } from "../support/stepWorld.ts";
 import { useTempDir } from "../support/tempDir.ts";
-import { startWorld, type World } from "../world/index.ts";
 
 const NODE = { version: "v24.1.0", arch: "arm64" };
 const uid = process.getuid?.() ?? -1;
@@ -81,69 +81,55 @@ describe("the user's code cache file", () => {
 
 describe("a pipe run outside the image", () => {
   const dir = useTempDir("user-cache-run-");
-  let world: World;
-  beforeAll(async () => {
-    world = await startWorld();
-  });
-  afterAll(async () => {
-    await world.close();
+  let state: StepWorld;
+  useStepWorld((s) => {
+    state = s;
   });
 
   it("makes its code cache after its first success, starts from it after, and makes none otherwise", async () => {
     const { dist, tmp } = copyOfDist(dir());
     const cacheDir = path.join(dir(), "compile-cache");
-    const clone = await makeCloneDir();
-    try {
-      const roleArn = world.allowRepository(TEST_REPOSITORY, { roleName: "deploy" });
-      const token = await world.issuer.token({ repositoryUuid: TEST_REPOSITORY });
-      const step = {
-        BITBUCKET_STEP_OIDC_TOKEN: token,
-        BITBUCKET_CLONE_DIR: clone.dir,
-        AWS_ROLE_ARN: roleArn,
-        AWS_REGION: "eu-west-1",
-        AWS_ENDPOINT_URL: world.endpoint,
-        NODE_COMPILE_CACHE: cacheDir,
-      };
-      const pipe = (args: string[], env: Record<string, string | undefined>) =>
-        run(process.execPath, [path.join(dist, "index.js"), ...args], { env: baseEnv(env), cwd: clone.dir });
-      const cached = () => (statSync(cacheDir, { throwIfNoEntry: false }) ? readdirSync(cacheDir) : []);
+    const { world, roleArn, clone } = state;
+    const step = { AWS_ROLE_ARN: roleArn, NODE_COMPILE_CACHE: cacheDir };
+    const pipe = async (args: string[], variables: Record<string, string | undefined>) => {
+      const { env } = await stepEnv(world, clone.dir, variables);
+      return runBuiltPipe(env, clone.dir, args, { program: path.join(dist, "index.js") });
+    };
+    const cached = () => (statSync(cacheDir, { throwIfNoEntry: false }) ? readdirSync(cacheDir) : []);
 
-      // A command, a failed run and a run with the cache turned off make none; nor, anywhere, a
-      // run that did not ask for one (its TMPDIR and HOME stay as they were).
-      expect((await pipe(["--version"], step)).status).toBe(0);
-      expect((await pipe([], { ...step, BITBUCKET_STEP_OIDC_TOKEN: undefined })).status).not.toBe(0);
-      expect((await pipe([], { ...step, NODE_DISABLE_COMPILE_CACHE: "1" })).status).toBe(0);
-      const home = path.join(dir(), "home");
-      mkdirSync(home);
-      const plain = await pipe([], { ...step, NODE_COMPILE_CACHE: undefined, TMPDIR: tmp, HOME: home });
-      expect(plain.status, plain.output).toBe(0);
-      expect([readdirSync(tmp), readdirSync(home)]).toEqual([[], []]);
-      expect(cached()).toEqual([]);
+    // A command, a failed run and a run with the cache turned off make none; nor, anywhere, a
+    // run that did not ask for one (its TMPDIR and HOME stay as they were).
+    expect((await pipe(["--version"], step)).status).toBe(0);
+    expect((await pipe([], { ...step, BITBUCKET_STEP_OIDC_TOKEN: undefined })).status).not.toBe(0);
+    expect((await pipe([], { ...step, NODE_DISABLE_COMPILE_CACHE: "1" })).status).toBe(0);
+    const home = path.join(dir(), "home");
+    mkdirSync(home);
+    const plain = await pipe([], { ...step, NODE_COMPILE_CACHE: undefined, TMPDIR: tmp, HOME: home });
+    expect(plain.status, plain.output).toBe(0);
+    expect([readdirSync(tmp), readdirSync(home)]).toEqual([[], []]);
+    expect(cached()).toEqual([]);
 
-      const first = await pipe([], step);
-      expect(first.status, first.output).toBe(0);
-      const [name] = cached();
-      expect(cached()).toHaveLength(1);
-      expect(name).toMatch(
-        new RegExp(`^bitbucket-aws-oidc-[0-9a-f]{16}-${process.version}-${process.arch}\\.code-cache$`),
-      );
-      const file = path.join(cacheDir, name ?? "");
-      expect(codeCacheAccepted(dist, file)).toBe(true);
+    const first = await pipe([], step);
+    expect(first.status, first.output).toBe(0);
+    const [name] = cached();
+    expect(cached()).toHaveLength(1);
+    expect(name).toMatch(
+      new RegExp(`^bitbucket-aws-oidc-[0-9a-f]{16}-${process.version}-${process.arch}\\.code-cache$`),
+    );
+    const file = path.join(cacheDir, name ?? "");
+    expect(codeCacheAccepted(dist, file)).toBe(true);
 
-      // The next run starts from it and leaves it as it is.
-      const written = statSync(file);
-      const second = await pipe([], step);
-      expect(second.status, second.output).toBe(0);
-      expect(second.stdout).toContain("Verified with sts:GetCallerIdentity");
-      expect(statSync(file).mtimeMs).toBe(written.mtimeMs);
-      expect(statSync(file).ino).toBe(written.ino);
+    // The next run starts from it and leaves it as it is.
+    const written = statSync(file);
+    const second = await pipe([], step);
+    expect(second.status, second.output).toBe(0);
+    expect(second.stdout).toContain("Verified with sts:GetCallerIdentity");
+    expect(statSync(file).mtimeMs).toBe(written.mtimeMs);
+    expect(statSync(file).ino).toBe(written.ino);
 
-      // One V8 refuses is made again.
-      writeFileSync(file, "not V8's code cache", { mode: 0o600 });
-      expect((await pipe([], step)).status).toBe(0);
-      expect(codeCacheAccepted(dist, file)).toBe(true);
-    } finally {
-      await clone.remove();
-    }
+    // One V8 refuses is made again.
+    writeFileSync(file, "not V8's code cache", { mode: 0o600 });
+    expect((await pipe([], step)).status).toBe(0);
+    expect(codeCacheAccepted(dist, file)).toBe(true);
   });
 });

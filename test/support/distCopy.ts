@@ -17,11 +17,19 @@ export function copyOfDist(dir: string): { dist: string; tmp: string } {
   return { dist, tmp };
 }
 
-/** Whether this Node's V8 accepts `cache` for `dist`'s bundle, compiled as the launcher compiles it. */
-export function codeCacheAccepted(dist: string, cache: string): boolean {
-  const check = `const fs = require("fs"), vm = require("vm");
-const bundle = ${JSON.stringify(path.join(dist, BUNDLE_FILE))};
+/**
+ * A script for `node -e` that prints `true` when that Node's V8 accepts `cache` for `bundle`,
+ * compiled as the launcher compiles it (the file name and the source as read from disk).
+ */
+export function codeCacheCheck(bundle: string, cache: string): string {
+  return `const fs = require("fs"), vm = require("vm");
+const bundle = ${JSON.stringify(bundle)};
 const cachedData = fs.readFileSync(${JSON.stringify(cache)});
 process.stdout.write(String(!new vm.Script(fs.readFileSync(bundle, "utf8"), { filename: bundle, cachedData }).cachedDataRejected));`;
+}
+
+/** Whether this Node's V8 accepts `cache` for `dist`'s bundle. */
+export function codeCacheAccepted(dist: string, cache: string): boolean {
+  const check = codeCacheCheck(path.join(dist, BUNDLE_FILE), cache);
   return execFileSync(process.execPath, ["-e", check], { encoding: "utf8" }) === "true";
 }

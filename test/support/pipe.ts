@@ -91,6 +91,8 @@ export interface PipeRunOptions {
   allowedLeaks?: readonly string[];
   /** Nobody reads the pipe's stdout: its read end is closed at once. */
   stdoutClosed?: boolean;
+  /** Another copy of the built program's launcher (a dist/ copy with a code cache); PIPE by default. */
+  program?: string;
 }
 
 /**
@@ -103,7 +105,7 @@ export async function runBuiltPipe(
   args: readonly string[] = [],
   options: PipeRunOptions = {},
 ): Promise<Finished> {
-  const result = await run(process.execPath, [PIPE, ...args], {
+  const result = await run(process.execPath, [options.program ?? PIPE, ...args], {
     env,
     cwd,
     ...(options.stdoutClosed ? { stdoutClosed: true } : {}),
